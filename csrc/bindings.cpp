@@ -1,0 +1,95 @@
+// The only file that knows pybind11. Heavy work runs with the GIL released.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "batch/batch.h"
+#include "text/text.h"
+
+namespace py = pybind11;
+using namespace verm;
+
+namespace {
+
+py::object to_array(batch::ItemResult& r) {
+  if (r.status != batch::Status::Ok || r.rgba.empty()) return py::none();
+  // Hand the buffer to numpy without copying: the capsule owns the vector.
+  auto vec = std::make_unique<std::vector<uint8_t>>(std::move(r.rgba));
+  uint8_t* data = vec->data();
+  py::capsule owner(vec.get(), [](void* p) { std::unique_ptr<std::vector<uint8_t>>(static_cast<std::vector<uint8_t>*>(p)); });
+  vec.release();  // now owned by the capsule
+  return py::array_t<uint8_t>({r.height, r.width, 4}, {r.width * 4, 4, 1}, data, owner);
+}
+
+py::tuple to_tuple(batch::ItemResult& r) {
+  return py::make_tuple(static_cast<int>(r.status), r.message, to_array(r), r.seconds);
+}
+
+Limits make_limits(size_t max_pixels, size_t max_input_bytes) {
+  Limits l;
+  l.max_pixels = max_pixels;
+  l.max_input_bytes = max_input_bytes;
+  return l;
+}
+
+std::optional<scene::Color> make_background(const std::optional<std::vector<float>>& bg) {
+  if (!bg) return std::nullopt;
+  if (bg->size() != 4) throw py::value_error("background must be 4 floats (r, g, b, a) in [0, 1]");
+  return scene::Color{(*bg)[0], (*bg)[1], (*bg)[2], (*bg)[3]};
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "verm native core: SVG/table/chart-scene rasterization into numpy arrays";
+
+  py::class_<text::FontDB, std::shared_ptr<text::FontDB>>(m, "FontDB")
+      .def(py::init<const std::vector<std::string>&>(), py::arg("dirs"))
+      .def("set_generic", &text::FontDB::set_generic, py::arg("generic"), py::arg("family"))
+      .def("face_count", &text::FontDB::face_count)
+      .def("families", &text::FontDB::families)
+      .def(
+          "measure",
+          [](const text::FontDB& db, const std::vector<std::string>& texts,
+             const std::vector<std::string>& families, double size, int weight, bool italic) {
+            text::FontQuery q;
+            q.families = families;
+            q.weight = weight;
+            q.italic = italic;
+            std::vector<double> out(texts.size());
+            py::gil_scoped_release nogil;
+            for (size_t i = 0; i < texts.size(); ++i) out[i] = db.measure(texts[i], q, size);
+            return out;
+          },
+          py::arg("texts"), py::arg("families"), py::arg("size"), py::arg("weight") = 400,
+          py::arg("italic") = false, "Advance widths of each string in user units.");
+
+  m.def(
+      "render_svgs",
+      [](const std::vector<std::string>& docs, int width, int height,
+         const std::string& resources_dir, std::shared_ptr<text::FontDB> fonts,
+         std::optional<std::vector<float>> background, int threads, size_t max_pixels,
+         size_t max_input_bytes) {
+        batch::SvgOptions o;
+        o.width = width;
+        o.height = height;
+        o.resources_dir = resources_dir;
+        o.fonts = std::move(fonts);
+        o.background = make_background(background);
+        o.limits = make_limits(max_pixels, max_input_bytes);
+        std::vector<batch::ItemResult> results;
+        {
+          py::gil_scoped_release nogil;
+          results = batch::render_svgs(docs, o, threads);
+        }
+        py::list out;
+        for (auto& r : results) out.append(to_tuple(r));
+        return out;
+      },
+      py::arg("docs"), py::arg("width") = 0, py::arg("height") = 0,
+      py::arg("resources_dir") = "", py::arg("fonts") = nullptr, py::arg("background") = py::none(),
+      py::arg("threads") = 0, py::arg("max_pixels") = Limits{}.max_pixels,
+      py::arg("max_input_bytes") = Limits{}.max_input_bytes,
+      "Render SVG documents (bytes) on a thread pool. Returns [(status, message, rgba|None, "
+      "seconds)] with status 0 ok, 1 unsupported, 2 error.");
+}

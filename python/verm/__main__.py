@@ -1,0 +1,5 @@
+import sys
+
+from verm.cli import main
+
+sys.exit(main())
