@@ -1,0 +1,127 @@
+// SVG text layout: a resolved <text> element (built by the SVG front end) -> glyph outline paths.
+//
+// Division of labour (modelled on usvg's text tree):
+//   * The SVG front end walks <text>/<tspan>/<tref>, applies xml:space, resolves units, CSS
+//     inheritance and paint, and fills one `TextInput` per <text> element: the whole character
+//     content as one UTF-8 string, per-character positioning lists, and style spans.
+//     It rejects (throws Unsupported) what this engine does not do: textPath, vertical
+//     writing-mode, etc.
+//   * `layout_text` splits the text into chunks (a new chunk starts at every character with an
+//     absolute x or y), shapes each span with HarfBuzz (per-character font fallback), applies
+//     letter/word spacing, dx/dy/rotate, text-anchor per chunk, baseline-shift and decorations,
+//     and returns glyph outlines as filled/stroked paths in the user space of the <text> element.
+// Everything is in user units of the <text> element (font-size, spacings and positions already
+// converted by the front end). Layout throws Unsupported("text:<what>") for anything it does
+// not handle, never draws it wrong silently.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/geom.h"
+#include "core/status.h"
+#include "scene/display_list.h"
+#include "text/text.h"
+
+namespace verm::text {
+
+enum class TextAnchor : uint8_t { Start, Middle, End };
+
+// CSS dominant-baseline / alignment-baseline values (as usvg); Auto = alphabetic for
+// horizontal text.
+enum class Baseline : uint8_t {
+  Auto, Alphabetic, Ideographic, Middle, Central, Mathematical, Hanging,
+  TextBeforeEdge, TextAfterEdge, TextTop, TextBottom, UseScript, NoChange, ResetSize,
+  Baseline  // alignment-baseline: baseline (same as Auto)
+};
+
+// One baseline-shift value. Lengths (and percentages, which refer to the font-size of the
+// element that declares them) are converted to user units by the front end; positive = up.
+struct BaselineShift {
+  enum class Kind : uint8_t { Baseline, Sub, Super, Length } kind = Kind::Baseline;
+  double value = 0;  // user units, for Length only
+};
+
+// Paint of one text-decoration line: the fill/stroke of the element that declared the
+// decoration (CSS: decorations are painted with the declaring element's paint).
+struct DecorationPaint {
+  std::optional<scene::Fill> fill;
+  std::optional<scene::Stroke> stroke;
+  // When set, called once with the text's bounding box to produce the fill/stroke instead of
+  // `fill`/`stroke` (use for objectBoundingBox paint servers: resvg maps them with the bbox
+  // of the whole <text> element).
+  std::function<std::optional<scene::Fill>(const Rect& text_bbox)> fill_for_bbox;
+  std::function<std::optional<scene::Stroke>(const Rect& text_bbox)> stroke_for_bbox;
+};
+
+// A run of characters sharing one computed style: the content of one text node.
+struct TextSpan {
+  size_t start = 0, end = 0;  // byte range into TextInput::text, at code point boundaries
+
+  // Font (CSS font shorthand parts, resolved).
+  FontQuery font;             // families (generic names allowed), weight, italic, stretch
+  bool oblique = false;       // font-style: oblique (matched like italic)
+  double font_size = 12;      // user units; <= 0 -> span is not rendered (but still consumes
+                              // its positioning list entries)
+  bool small_caps = false;    // font-variant: small-caps (uses the smcp feature)
+  bool kerning = true;        // font-kerning / kerning: none|0 -> false
+
+  // Spacing (user units).
+  double letter_spacing = 0;
+  double word_spacing = 0;
+
+  // Anchoring: a chunk takes the text-anchor of the span holding its first character.
+  TextAnchor anchor = TextAnchor::Start;
+  Baseline dominant_baseline = Baseline::Auto;
+  Baseline alignment_baseline = Baseline::Auto;
+  // All baseline-shift values from this span's element up to (excluding) the <text>, innermost
+  // last; they accumulate.
+  std::vector<BaselineShift> baseline_shift;
+
+  // Paint. Absent fill/stroke = none. paint-order: stroke first when stroke_first.
+  std::optional<scene::Fill> fill;
+  std::optional<scene::Stroke> stroke;
+  bool stroke_first = false;
+  // objectBoundingBox paint servers: see DecorationPaint::fill_for_bbox.
+  std::function<std::optional<scene::Fill>(const Rect& text_bbox)> fill_for_bbox;
+  std::function<std::optional<scene::Stroke>(const Rect& text_bbox)> stroke_for_bbox;
+
+  bool visible = true;  // visibility: hidden/collapse -> occupies space, draws nothing
+
+  // text-decoration in effect for this span (from this element or an ancestor).
+  std::optional<DecorationPaint> underline, overline, line_through;
+
+  // textLength/lengthAdjust on this span's element (user units); unset = none.
+  std::optional<double> text_length;
+  bool length_adjust_spacing_and_glyphs = false;
+};
+
+// Per-character absolute/relative position (SVG x/y/dx/dy lists, already resolved down the
+// tspan tree so entry i belongs to the i-th code point of `text`).
+struct CharPosition {
+  std::optional<double> x, y, dx, dy;
+};
+
+struct TextInput {
+  std::string text;                    // UTF-8 after xml:space processing (tref expanded)
+  std::vector<CharPosition> positions; // one per code point of `text`, or empty (= none)
+  std::vector<double> rotate;          // degrees, one per code point (resolved), or empty
+  std::vector<TextSpan> spans;         // ordered, non-overlapping byte ranges; characters
+                                       // outside every span are not laid out
+};
+
+struct TextLayout {
+  // Glyph paths (one PathNode per span run and per decoration line), in the <text> element's
+  // user space. The caller wraps it with the element's transform/opacity/clip/mask/filter.
+  scene::Group group;
+  // Object bounding box of the text (union of glyph outlines); empty when nothing drew.
+  Rect bbox;
+};
+
+// Lays out one <text> element. Thread-safe (the FontDB is shared and read-only).
+// Throws Unsupported("text:<what>") for unsupported features, InputError for bad input.
+TextLayout layout_text(const TextInput& input, const FontDB& fonts);
+
+}  // namespace verm::text

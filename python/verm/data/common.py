@@ -1,0 +1,121 @@
+"""Shared pieces of the data engine: the sample record, severity rules and location phrases."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from verm.records import CATEGORIES, VisualError
+
+#: Thresholds on the changed area (fraction of the image) used by the area-based severity rule.
+AREA_MINOR = 0.025
+AREA_SEVERE = 0.12
+
+
+def severity_from_area(area_frac: float) -> int:
+    """The written area rule: < 2.5% of the image -> 1, < 12% -> 2, else 3."""
+    if area_frac < AREA_MINOR:
+        return 1
+    if area_frac < AREA_SEVERE:
+        return 2
+    return 3
+
+
+def location_phrase(cx: float, cy: float) -> str:
+    """A short phrase for a point given in fractions of the image (0..1)."""
+    v = "top" if cy < 1 / 3 else ("bottom" if cy > 2 / 3 else "middle")
+    h = "left" if cx < 1 / 3 else ("right" if cx > 2 / 3 else "center")
+    if v == "middle" and h == "center":
+        return "center"
+    if v == "middle":
+        return f"middle-{h}"
+    if h == "center":
+        return f"{v}-center"
+    return f"{v}-{h}"
+
+
+_NAMED = {
+    "black": (0, 0, 0), "white": (255, 255, 255), "gray": (128, 128, 128), "red": (220, 40, 40),
+    "orange": (245, 140, 30), "yellow": (240, 210, 40), "green": (50, 160, 70),
+    "teal": (30, 150, 150), "blue": (40, 90, 220), "navy": (20, 30, 110), "purple": (130, 60, 170),
+    "pink": (235, 110, 170), "brown": (140, 80, 40), "light blue": (140, 190, 240),
+    "light green": (150, 220, 140), "dark gray": (60, 60, 60), "beige": (235, 220, 180),
+}
+
+
+def hex_to_rgb(c: str) -> tuple[int, int, int]:
+    """'#rrggbb' -> (r, g, b)."""
+    c = c.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def color_name(c: str | tuple[int, int, int]) -> str:
+    """Nearest plain colour name for a hex string or RGB triple."""
+    rgb = hex_to_rgb(c) if isinstance(c, str) else c
+    return min(_NAMED, key=lambda n: sum((a - b) ** 2 for a, b in zip(_NAMED[n], rgb)))
+
+
+def color_distance(a: str, b: str) -> float:
+    """Euclidean RGB distance between two hex colours (0..441)."""
+    return sum((x - y) ** 2 for x, y in zip(hex_to_rgb(a), hex_to_rgb(b))) ** 0.5
+
+
+@dataclass
+class LabeledError:
+    """A generator-side label: a VisualError whose bbox is in fractions of the image (0..1)."""
+
+    category: str
+    severity: int
+    location: str
+    description: str
+    bbox_frac: tuple[float, float, float, float] | None = None
+    family: str = ""
+
+    def to_visual_error(self, width: int, height: int) -> VisualError:
+        """The record in GT pixels for an image of ``width`` x ``height``."""
+        bbox = None
+        if self.bbox_frac is not None:
+            x0, y0, x1, y1 = self.bbox_frac
+            bbox = (round(max(0.0, x0) * width, 1), round(max(0.0, y0) * height, 1),
+                    round(min(1.0, x1) * width, 1), round(min(1.0, y1) * height, 1))
+        return VisualError(self.category, self.severity, self.location, self.description, bbox)
+
+
+@dataclass
+class Sample:
+    """One ground truth and one (possibly perturbed) prediction, as code, with exact labels."""
+
+    kind: str
+    fmt: str  # svg | markdown | html | latex | matplotlib
+    gt_code: str
+    pred_code: str
+    errors: list[LabeledError] = field(default_factory=list)
+    seed: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        cats = CATEGORIES[self.kind]
+        for e in self.errors:
+            if e.category not in cats:
+                raise ValueError(f"category {e.category!r} is not one of {cats} for {self.kind}")
+
+    @property
+    def identical(self) -> bool:
+        return not self.errors
+
+    @property
+    def families(self) -> list[str]:
+        return [e.family for e in self.errors]
+
+    def content_hash(self) -> str:
+        """Hash of (kind, gt code, pred code): the dedup key."""
+        h = hashlib.sha1()
+        for part in (self.kind, self.gt_code, "\x00", self.pred_code):
+            h.update(part.encode("utf-8"))
+        return h.hexdigest()
+
+
+def unit_bbox(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    """Clip a fractional bbox to the unit square."""
+    return (max(0.0, min(x0, x1)), max(0.0, min(y0, y1)), min(1.0, max(x0, x1)), min(1.0, max(y0, y1)))
