@@ -61,8 +61,8 @@ struct TextSpan {
   size_t start = 0, end = 0;  // byte range into TextInput::text, at code point boundaries
 
   // Font (CSS font shorthand parts, resolved).
-  FontQuery font;             // families (generic names allowed), weight, italic, stretch
-  bool oblique = false;       // font-style: oblique (matched like italic)
+  FontQuery font;             // families as written (generic names allowed; empty = serif),
+                              // weight (bolder/lighter resolved), italic/oblique, stretch %
   double font_size = 12;      // user units; <= 0 -> span is not rendered (but still consumes
                               // its positioning list entries)
   bool small_caps = false;    // font-variant: small-caps (uses the smcp feature)

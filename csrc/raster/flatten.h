@@ -1,0 +1,30 @@
+// Path flattening for the raster back end: curves -> polylines that remember which vertices
+// are real corners (verb end points) and which lie inside a curve (smooth), so the stroker
+// can apply line joins only where the path has them.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/geom.h"
+#include "core/path.h"
+
+namespace verm::raster {
+
+struct Contour {
+  std::vector<Point> pts;
+  std::vector<uint8_t> smooth;  // per point: 1 if inside a curve (no line join there)
+  bool closed = false;
+};
+
+// Flattens `path` after mapping it through `ts`, with at most `tolerance` deviation (in the
+// output space). Consecutive duplicate points are dropped; every subpath is kept, even one of
+// a single point (zero-length subpaths still get caps). Non-finite points end the path there
+// (the valid prefix is kept). `max_points` bounds the output size.
+std::vector<Contour> flatten(const Path& path, const Transform& ts, double tolerance,
+                             size_t max_points = 20'000'000);
+
+// Applies a dash pattern (user units, even count, sum > 0) to flattened contours.
+std::vector<Contour> dash(const std::vector<Contour>& in, const std::vector<double>& pattern,
+                          double offset);
+
+}  // namespace verm::raster

@@ -1,0 +1,69 @@
+// Pixel buffers of the raster back end: premultiplied float32 RGBA layers and float masks.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace verm::raster {
+
+// Integer pixel rectangle [x, x+w) x [y, y+h).
+struct IRect {
+  int x = 0, y = 0, w = 0, h = 0;
+  bool empty() const { return w <= 0 || h <= 0; }
+  int right() const { return x + w; }
+  int bottom() const { return y + h; }
+  IRect intersect(const IRect& o) const {
+    int l = std::max(x, o.x), t = std::max(y, o.y);
+    int r = std::min(right(), o.right()), b = std::min(bottom(), o.bottom());
+    if (r <= l || b <= t) return {};
+    return {l, t, r - l, b - t};
+  }
+};
+
+// Premultiplied RGBA, 4 floats per pixel in [0, 1], row-major, no padding.
+struct Layer {
+  int w = 0, h = 0;
+  std::vector<float> px;
+
+  Layer() = default;
+  Layer(int w_, int h_, size_t max_pixels) : w(w_), h(h_) {
+    if (w <= 0 || h <= 0) { w = h = 0; return; }
+    size_t n = static_cast<size_t>(w) * static_cast<size_t>(h);
+    if (n > max_pixels)
+      throw InputError("raster: layer of " + std::to_string(w) + "x" + std::to_string(h) +
+                       " pixels exceeds the pixel limit");
+    px.assign(n * 4, 0.f);
+  }
+  bool empty() const { return px.empty(); }
+  float* row(int y) { return px.data() + static_cast<size_t>(y) * w * 4; }
+  const float* row(int y) const { return px.data() + static_cast<size_t>(y) * w * 4; }
+  float* at(int x, int y) { return px.data() + (static_cast<size_t>(y) * w + x) * 4; }
+  const float* at(int x, int y) const { return px.data() + (static_cast<size_t>(y) * w + x) * 4; }
+};
+
+// One float per pixel in [0, 1] (coverage or mask value).
+struct MaskBuf {
+  int w = 0, h = 0;
+  std::vector<float> a;
+  MaskBuf() = default;
+  MaskBuf(int w_, int h_, float fill, size_t max_pixels) : w(w_), h(h_) {
+    if (w <= 0 || h <= 0) { w = h = 0; return; }
+    size_t n = static_cast<size_t>(w) * static_cast<size_t>(h);
+    if (n > max_pixels) throw InputError("raster: mask exceeds the pixel limit");
+    a.assign(n, fill);
+  }
+  float* row(int y) { return a.data() + static_cast<size_t>(y) * w; }
+  const float* row(int y) const { return a.data() + static_cast<size_t>(y) * w; }
+};
+
+// Multiplies every pixel of `layer` by the mask value at the same position.
+void apply_mask(Layer& layer, const MaskBuf& mask);
+
+// Converts a premultiplied float layer to straight-alpha RGBA8.
+void to_rgba8(const Layer& layer, uint8_t* out);
+
+}  // namespace verm::raster
