@@ -35,14 +35,12 @@ class Outliner {
   }
 
   // Join at `p` between incoming direction d0 and outgoing d1, on the side of normal +n
-  // (n = perp(d) * hw). The point p + n0 is already in `out`.
+  // (n = perp(d) * hw). Appends from p + n0 to p + n1.
   void join(std::vector<Point>& out, Point p, Point d0, Point d1, bool smooth) const {
     Point n0 = perp(d0) * hw_, n1 = perp(d1) * hw_;
     double cr = d0.cross(d1), dt = d0.dot(d1);
-    if (std::fabs(cr) < 1e-12 && dt > 0) {  // collinear, same direction
-      out.push_back(p + n1);
-      return;
-    }
+    out.push_back(p + n0);
+    if (std::fabs(cr) < 1e-12 && dt > 0) return;  // collinear, same direction
     if (cr > 0) {  // this side is the inner side of the turn
       out.push_back(p);
       out.push_back(p + n1);
@@ -110,13 +108,9 @@ class Outliner {
     const auto& p = c.pts;
     size_t n = p.size();
     if (n == 0) return;
-    if (n == 1 || (n == 2 && c.closed && false)) {
+    if (n == 1) {
       dot(p[0], polys);
       return;
-    }
-    if (c.closed && n == 2) {
-      // A closed two-point contour is a line there and back: stroke it as an open line with
-      // joins at both ends.
     }
     size_t nseg = c.closed ? n : n - 1;
     std::vector<Point> dir(nseg);
@@ -138,17 +132,13 @@ class Outliner {
     std::vector<Point> left, right;
     left.reserve(n * 4);
     right.reserve(n * 4);
-    left.push_back(p[0] + perp(dir[nseg - 1]) * hw_);
     for (size_t i = 0; i < n; ++i) {
       Point din = dir[(i + nseg - 1) % nseg], dout = dir[i];
-      if (i > 0) left.push_back(p[i] + perp(din) * hw_);
       join(left, p[i], din, dout, c.smooth[i]);
     }
-    right.push_back(p[0] - perp(dir[0]) * hw_);
     for (size_t k = 0; k < n; ++k) {
       size_t i = (n - k) % n;  // 0, n-1, ..., 1
       Point din = dir[i] * -1, dout = dir[(i + nseg - 1) % nseg] * -1;
-      if (k > 0) right.push_back(p[i] + perp(din) * hw_);
       join(right, p[i], din, dout, c.smooth[i]);
     }
     polys.push_back(std::move(left));

@@ -1,0 +1,252 @@
+#include "raster/composite.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace verm::raster {
+
+using scene::BlendMode;
+
+void paint_span(Layer& dst, int y, int x, int len, const float* cov, const Shader& sh,
+                std::vector<float>& scratch) {
+  if (y < 0 || y >= dst.h || len <= 0) return;
+  if (x < 0) {
+    cov -= x;
+    len += x;
+    x = 0;
+  }
+  len = std::min(len, dst.w - x);
+  if (len <= 0) return;
+  float* d = dst.at(x, y);
+  if (sh.is_solid()) {
+    const float* c = sh.color();
+    const float ca = c[3];
+    if (ca >= 1.f) {
+      for (int i = 0; i < len; ++i, d += 4) {
+        float k = cov[i];
+        if (k >= 1.f) {
+          d[0] = c[0]; d[1] = c[1]; d[2] = c[2]; d[3] = 1.f;
+        } else {
+          float inv = 1.f - k;
+          d[0] = c[0] * k + d[0] * inv;
+          d[1] = c[1] * k + d[1] * inv;
+          d[2] = c[2] * k + d[2] * inv;
+          d[3] = k + d[3] * inv;
+        }
+      }
+    } else {
+      for (int i = 0; i < len; ++i, d += 4) {
+        float k = cov[i];
+        float inv = 1.f - ca * k;
+        d[0] = c[0] * k + d[0] * inv;
+        d[1] = c[1] * k + d[1] * inv;
+        d[2] = c[2] * k + d[2] * inv;
+        d[3] = ca * k + d[3] * inv;
+      }
+    }
+    return;
+  }
+  if (sh.is_none()) return;
+  if (scratch.size() < static_cast<size_t>(len) * 4) scratch.resize(static_cast<size_t>(len) * 4);
+  float* s = scratch.data();
+  sh.shade(x, y, len, s);
+  for (int i = 0; i < len; ++i, d += 4, s += 4) {
+    float k = cov[i];
+    float inv = 1.f - s[3] * k;
+    d[0] = s[0] * k + d[0] * inv;
+    d[1] = s[1] * k + d[1] * inv;
+    d[2] = s[2] * k + d[2] * inv;
+    d[3] = s[3] * k + d[3] * inv;
+  }
+}
+
+namespace {
+
+inline float sep(BlendMode m, float cb, float cs) {
+  switch (m) {
+    case BlendMode::Multiply: return cb * cs;
+    case BlendMode::Screen: return cb + cs - cb * cs;
+    case BlendMode::Overlay:
+      return cb <= 0.5f ? cs * 2 * cb : 1 - (1 - cs) * (1 - (2 * cb - 1));
+    case BlendMode::Darken: return std::min(cb, cs);
+    case BlendMode::Lighten: return std::max(cb, cs);
+    case BlendMode::ColorDodge:
+      if (cb <= 0) return 0;
+      if (cs >= 1) return 1;
+      return std::min(1.f, cb / (1 - cs));
+    case BlendMode::ColorBurn:
+      if (cb >= 1) return 1;
+      if (cs <= 0) return 0;
+      return 1 - std::min(1.f, (1 - cb) / cs);
+    case BlendMode::HardLight:
+      return cs <= 0.5f ? cb * 2 * cs : 1 - (1 - cb) * (1 - (2 * cs - 1));
+    case BlendMode::SoftLight: {
+      if (cs <= 0.5f) return cb - (1 - 2 * cs) * cb * (1 - cb);
+      float dd = cb <= 0.25f ? ((16 * cb - 12) * cb + 4) * cb : std::sqrt(cb);
+      return cb + (2 * cs - 1) * (dd - cb);
+    }
+    case BlendMode::Difference: return std::fabs(cb - cs);
+    case BlendMode::Exclusion: return cb + cs - 2 * cb * cs;
+    default: return cs;
+  }
+}
+
+inline float lum(const float* c) { return 0.3f * c[0] + 0.59f * c[1] + 0.11f * c[2]; }
+
+inline void clip_color(float* c) {
+  float l = lum(c);
+  float n = std::min({c[0], c[1], c[2]}), x = std::max({c[0], c[1], c[2]});
+  if (n < 0) {
+    float den = l - n;
+    for (int k = 0; k < 3; ++k) c[k] = den > 0 ? l + (c[k] - l) * l / den : l;
+  }
+  if (x > 1) {
+    float den = x - l;
+    for (int k = 0; k < 3; ++k) c[k] = den > 0 ? l + (c[k] - l) * (1 - l) / den : l;
+  }
+}
+
+inline void set_lum(float* c, float l) {
+  float d = l - lum(c);
+  for (int k = 0; k < 3; ++k) c[k] += d;
+  clip_color(c);
+}
+
+inline float sat(const float* c) {
+  return std::max({c[0], c[1], c[2]}) - std::min({c[0], c[1], c[2]});
+}
+
+inline void set_sat(float* c, float s) {
+  int imax = 0, imin = 0;
+  for (int k = 1; k < 3; ++k) {
+    if (c[k] > c[imax]) imax = k;
+    if (c[k] < c[imin]) imin = k;
+  }
+  if (imax == imin) {
+    c[0] = c[1] = c[2] = 0;
+    return;
+  }
+  int imid = 3 - imax - imin;
+  float mx = c[imax], mn = c[imin];
+  c[imid] = (c[imid] - mn) * s / (mx - mn);
+  c[imax] = s;
+  c[imin] = 0;
+}
+
+}  // namespace
+
+void blend_pixel(float* d, const float* s, BlendMode mode) {
+  const float sa = s[3], da = d[3];
+  if (mode == BlendMode::Normal) {
+    float inv = 1 - sa;
+    for (int k = 0; k < 4; ++k) d[k] = s[k] + d[k] * inv;
+    return;
+  }
+  if (sa <= 0) return;
+  if (da <= 0) {
+    for (int k = 0; k < 4; ++k) d[k] = s[k];
+    return;
+  }
+  float cs[3], cb[3], r[3];
+  for (int k = 0; k < 3; ++k) {
+    cs[k] = std::clamp(s[k] / sa, 0.f, 1.f);
+    cb[k] = std::clamp(d[k] / da, 0.f, 1.f);
+  }
+  switch (mode) {
+    case BlendMode::Hue:
+      r[0] = cs[0]; r[1] = cs[1]; r[2] = cs[2];
+      set_sat(r, sat(cb));
+      set_lum(r, lum(cb));
+      break;
+    case BlendMode::Saturation:
+      r[0] = cb[0]; r[1] = cb[1]; r[2] = cb[2];
+      set_sat(r, sat(cs));
+      set_lum(r, lum(cb));
+      break;
+    case BlendMode::Color:
+      r[0] = cs[0]; r[1] = cs[1]; r[2] = cs[2];
+      set_lum(r, lum(cb));
+      break;
+    case BlendMode::Luminosity:
+      r[0] = cb[0]; r[1] = cb[1]; r[2] = cb[2];
+      set_lum(r, lum(cs));
+      break;
+    default:
+      for (int k = 0; k < 3; ++k) r[k] = sep(mode, cb[k], cs[k]);
+  }
+  const float both = sa * da;
+  for (int k = 0; k < 3; ++k) d[k] = s[k] * (1 - da) + d[k] * (1 - sa) + both * r[k];
+  d[3] = sa + da - both;
+}
+
+void draw_layer(Layer& dst, const Layer& src, int dx, int dy, float opacity, BlendMode mode) {
+  if (src.empty() || dst.empty() || !(opacity > 0)) return;
+  int x0 = std::max(0, dx), y0 = std::max(0, dy);
+  int x1 = std::min(dst.w, dx + src.w), y1 = std::min(dst.h, dy + src.h);
+  for (int y = y0; y < y1; ++y) {
+    float* d = dst.at(x0, y);
+    const float* s = src.at(x0 - dx, y - dy);
+    if (mode == BlendMode::Normal) {
+      for (int x = x0; x < x1; ++x, d += 4, s += 4) {
+        float sa = s[3] * opacity;
+        if (sa <= 0) continue;
+        float inv = 1 - sa;
+        d[0] = s[0] * opacity + d[0] * inv;
+        d[1] = s[1] * opacity + d[1] * inv;
+        d[2] = s[2] * opacity + d[2] * inv;
+        d[3] = sa + d[3] * inv;
+      }
+    } else {
+      for (int x = x0; x < x1; ++x, d += 4, s += 4) {
+        float p[4] = {s[0] * opacity, s[1] * opacity, s[2] * opacity, s[3] * opacity};
+        blend_pixel(d, p, mode);
+      }
+    }
+  }
+}
+
+MaskBuf layer_to_mask(const Layer& l, scene::MaskType type, size_t max_pixels) {
+  MaskBuf m(l.w, l.h, 0.f, max_pixels);
+  size_t n = static_cast<size_t>(l.w) * l.h;
+  const float* p = l.px.data();
+  if (type == scene::MaskType::Alpha) {
+    for (size_t i = 0; i < n; ++i) m.a[i] = std::clamp(p[4 * i + 3], 0.f, 1.f);
+  } else {
+    // Luminance of the straight colour times alpha == luminance of the premultiplied colour.
+    for (size_t i = 0; i < n; ++i) {
+      float v = 0.2125f * p[4 * i] + 0.7154f * p[4 * i + 1] + 0.0721f * p[4 * i + 2];
+      m.a[i] = std::clamp(v, 0.f, 1.f);
+    }
+  }
+  return m;
+}
+
+void apply_mask(Layer& layer, const MaskBuf& mask) {
+  size_t n = std::min(static_cast<size_t>(layer.w) * layer.h, mask.a.size());
+  float* p = layer.px.data();
+  for (size_t i = 0; i < n; ++i) {
+    float k = mask.a[i];
+    p[4 * i] *= k;
+    p[4 * i + 1] *= k;
+    p[4 * i + 2] *= k;
+    p[4 * i + 3] *= k;
+  }
+}
+
+void to_rgba8(const Layer& l, uint8_t* out) {
+  size_t n = static_cast<size_t>(l.w) * l.h;
+  const float* p = l.px.data();
+  for (size_t i = 0; i < n; ++i) {
+    float a = std::clamp(p[4 * i + 3], 0.f, 1.f);
+    if (a <= 0.5f / 255.f) {
+      out[4 * i] = out[4 * i + 1] = out[4 * i + 2] = out[4 * i + 3] = 0;
+      continue;
+    }
+    float inv = 255.f / a;
+    for (int k = 0; k < 3; ++k)
+      out[4 * i + k] = static_cast<uint8_t>(std::clamp(p[4 * i + k] * inv, 0.f, 255.f) + 0.5f);
+    out[4 * i + 3] = static_cast<uint8_t>(a * 255.f + 0.5f);
+  }
+}
+
+}  // namespace verm::raster

@@ -1,0 +1,560 @@
+"""The warm template process of a :class:`~verm.charts.pool.ChartPool` worker.
+
+Run as ``python -m verm.charts.worker``. It imports matplotlib (Agg), numpy, pandas and seaborn
+(when installed), draws one figure so fonts, caches and lazy imports are loaded, then serves
+jobs read from stdin: each job runs in a fresh ``fork()`` of this warm process (copy-on-write),
+confined by :mod:`verm.charts.sandbox`, and its figure comes back as raw RGBA bytes on stdout.
+
+Frames on both pipes: ``struct "<IQ"`` (header length, payload length), a UTF-8 JSON header,
+then the payload (job: nothing; reply: the image bytes, row-major H x W x 4 uint8).
+Nothing from the job is ever unpickled: the child's reply is JSON + bytes, validated here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import struct
+import sys
+import time
+
+_FRAME = struct.Struct("<IQ")
+MAX_HEADER = 8 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------------- framing
+def write_frame(fd: int, header: dict, payload=b"") -> None:
+    """Write one frame (blocking) to a file descriptor."""
+    hb = json.dumps(header).encode("utf-8")
+    mv = memoryview(payload).cast("B") if len(payload) else memoryview(b"")
+    _write_all(fd, _FRAME.pack(len(hb), len(mv)) + hb)
+    _write_all(fd, mv)
+
+
+def _write_all(fd: int, data) -> None:
+    mv = memoryview(data)
+    while len(mv):
+        n = os.write(fd, mv[: 1 << 20])
+        mv = mv[n:]
+
+
+def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes | None:
+    """Read exactly ``n`` bytes; None on EOF or when ``deadline`` (monotonic) passes."""
+    buf = bytearray(n)
+    mv = memoryview(buf)
+    got = 0
+    while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                return None
+        k = os.readv(fd, [mv[got:]])
+        if k == 0:
+            return None
+        got += k
+    return bytes(buf) if n < 4096 else buf  # type: ignore[return-value]
+
+
+def read_frame(fd: int, deadline: float | None = None, max_payload: int = 1 << 34):
+    """Read one frame; returns (header dict, payload bytes) or None (EOF, timeout, malformed)."""
+    head = read_exact(fd, _FRAME.size, deadline)
+    if head is None:
+        return None
+    hlen, plen = _FRAME.unpack(head)
+    if hlen > MAX_HEADER or plen > max_payload:
+        return None
+    hb = read_exact(fd, hlen, deadline) if hlen else b""
+    if hb is None:
+        return None
+    try:
+        header = json.loads(bytes(hb).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(header, dict):
+        return None
+    payload = read_exact(fd, plen, deadline) if plen else b""
+    if payload is None:
+        return None
+    return header, payload
+
+
+# --------------------------------------------------------------------------- figure capture
+class _JobState:
+    """What the job did with figures (reset in every child)."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.figures: list = []  # every Figure created during the job, in creation order
+        self.saved = None  # (array, kwargs) of the last savefig call
+        self.saves = 0
+        self.shows = 0
+        self.dpi = None
+
+
+_STATE = _JobState()
+
+
+class _Sink:
+    """A file-like target for ``savefig(format="rgba")`` that keeps the buffer as an array."""
+
+    def __init__(self) -> None:
+        self.array = None
+
+    def seek(self, *args):
+        return 0
+
+    def tell(self):
+        return 0
+
+    def write(self, data):
+        import numpy as np
+
+        a = np.array(data, copy=True)
+        if a.ndim != 3:
+            raise RuntimeError("unexpected raw buffer layout")
+        self.array = a
+        return a.nbytes
+
+
+_SAVE_DROP = ("format", "metadata", "pil_kwargs", "backend", "orientation", "papertype")
+
+
+def _rgba_of(fig, kwargs: dict):
+    """Render ``fig`` like ``fig.savefig(path, **kwargs)`` would, to an (H, W, 4) array."""
+    kw = {k: v for k, v in kwargs.items() if k not in _SAVE_DROP}
+    if _STATE.dpi:
+        kw["dpi"] = _STATE.dpi
+    sink = _Sink()
+    _ORIG["savefig"](fig, sink, format="rgba", **kw)
+    return sink.array
+
+
+_ORIG: dict = {}
+
+
+def _install_capture() -> None:
+    import matplotlib.figure as mfig
+    import matplotlib.pyplot as plt
+
+    _ORIG["savefig"] = mfig.Figure.savefig
+    _ORIG["init"] = mfig.Figure.__init__
+    _ORIG["show"] = plt.show
+
+    def savefig(self, fname, *args, **kwargs):
+        if not _STATE.active:
+            return _ORIG["savefig"](self, fname, *args, **kwargs)
+        _STATE.saves += 1
+        if args:  # old positional form savefig(fname, dpi)
+            kwargs.setdefault("dpi", args[0])
+        if hasattr(fname, "write") and not isinstance(fname, (str, bytes, os.PathLike)):
+            # An in-memory target the code may read back: write it for real as well.
+            _ORIG["savefig"](self, fname, **kwargs)
+        _STATE.saved = (_rgba_of(self, kwargs), kwargs)
+        return None
+
+    def init(self, *args, **kwargs):
+        _ORIG["init"](self, *args, **kwargs)
+        if _STATE.active:
+            _STATE.figures.append(self)
+
+    def show(*args, **kwargs):
+        if _STATE.active:
+            _STATE.shows += 1
+            return None
+        return _ORIG["show"](*args, **kwargs)
+
+    mfig.Figure.savefig = savefig
+    mfig.Figure.__init__ = init
+    plt.show = show
+
+
+def _pick_figure():
+    """The figure a trailing ``plt.savefig()`` would save: the current one, else the last made."""
+    import matplotlib.pyplot as plt
+    from matplotlib._pylab_helpers import Gcf
+
+    mgr = Gcf.get_active()
+    if mgr is not None:
+        return mgr.canvas.figure
+    if _STATE.figures:
+        return _STATE.figures[-1]
+    nums = plt.get_fignums()
+    return plt.figure(nums[-1]) if nums else None
+
+
+# ------------------------------------------------------------------------------- the child
+class _Capped:
+    """A text stream keeping the first ``limit`` characters and counting the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.kept = 0
+        self.total = 0
+
+    def write(self, s) -> int:
+        s = str(s)
+        self.total += len(s)
+        room = self.limit - self.kept
+        if room > 0:
+            piece = s[:room]
+            self.parts.append(piece)
+            self.kept += len(piece)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        if self.total > self.kept:
+            out += f"\n... [{self.total - self.kept} more characters truncated]"
+        return out
+
+
+def _tail(exc: BaseException, lines: int = 8) -> str:
+    import traceback
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _vm_bytes() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _run_child(job: dict, out_fd: int, tmp: str, read_roots: list[str]) -> None:
+    """Body of the forked child: confine, run the code, report, never return."""
+    from verm.charts import sandbox
+
+    t0 = time.perf_counter()
+    status, message, image = "ok", "", None
+    extra: dict = {}
+    out = _Capped(int(job.get("max_output", 65536)))
+    err = _Capped(int(job.get("max_output", 65536)))
+    try:
+        os.setpgid(0, 0)
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes fail with EFBIG instead
+        os.chdir(tmp)
+        os.environ.update(TMPDIR=tmp, HOME=tmp, TEMP=tmp, TMP=tmp)
+        import tempfile
+
+        tempfile.tempdir = tmp
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        sys.stdin = open(os.devnull)  # noqa: SIM115
+        vm = _vm_bytes()
+        mem = job.get("memory_mb")
+        extra["landlock"] = sandbox.landlock_restrict(read_roots, [tmp]) if job.get("landlock", True) else 0
+        extra["seccomp"] = sandbox.seccomp_install() if job.get("seccomp", True) else False
+        sandbox.install_audit_hook(read_roots, [tmp])
+        sandbox.apply_job_limits(
+            memory_mb=(int(mem) + vm // (1024 * 1024)) if mem else None,
+            cpu_seconds=float(job["timeout"]) + 1.0 if job.get("timeout") else None,
+        )
+        _STATE.__init__()
+        _STATE.dpi = job.get("dpi")
+        _STATE.active = True
+        code = job["code"]
+        ns = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": os.path.join(tmp, "chart.py")}
+        try:
+            compiled = compile(code, "<chart>", "exec")
+        except (SyntaxError, ValueError) as exc:
+            compiled = None
+            status, message = "error", _tail(exc, 6)
+        if compiled is not None:
+            try:
+                exec(compiled, ns)
+            except SystemExit as exc:
+                if exc.code not in (None, 0):
+                    status, message = "error", f"SystemExit: {exc.code}"
+            except MemoryError as exc:
+                status, message = "memory", _tail(exc, 4) or "MemoryError"
+            except BaseException as exc:  # the job's exception, reported not raised
+                status, message = "error", _tail(exc)
+        _STATE.active = False
+        if status == "ok":
+            if _STATE.saved is not None:
+                image = _STATE.saved[0]
+            else:
+                fig = _pick_figure()
+                if fig is None:
+                    status, message = "no_figure", "the code created no matplotlib figure"
+                else:
+                    image = _rgba_of(fig, {})
+            extra["figures"] = len(_STATE.figures)
+            extra["savefig_calls"] = _STATE.saves
+            extra["show_calls"] = _STATE.shows
+        if image is not None:
+            size = job.get("size")
+            if size:
+                from PIL import Image
+
+                w, h = size
+                ih, iw = image.shape[:2]
+                w = int(w) if w else max(1, round(iw * int(h) / ih))
+                h = int(h) if h else max(1, round(ih * int(w) / iw))
+                if (w, h) != (iw, ih):
+                    import numpy as np
+
+                    image = np.asarray(Image.fromarray(image, "RGBA").resize((w, h), Image.LANCZOS))
+            first = image[0, 0]
+            if (image == first).all():
+                status = "blank"
+                message = "the figure is a single flat colour"
+    except MemoryError:
+        status, message, image = "memory", "MemoryError while rendering", None
+    except BaseException as exc:
+        status, message, image = "error", _tail(exc), None
+    header = {
+        "status": status, "message": message, "stdout": out.text(), "stderr": err.text(),
+        "seconds": time.perf_counter() - t0, "extra": extra,
+        "shape": list(image.shape) if image is not None else None,
+    }
+    try:
+        import numpy as np
+
+        payload = np.ascontiguousarray(image, dtype=np.uint8) if image is not None else b""
+        write_frame(out_fd, header, payload)
+    except BaseException:
+        pass
+    os._exit(0)
+
+
+# ---------------------------------------------------------------------------- the template
+def _warm() -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        import seaborn  # noqa: F401
+    except ImportError:
+        pass
+    import matplotlib.colors  # noqa: F401
+    import matplotlib.patches  # noqa: F401
+    import matplotlib.ticker  # noqa: F401
+    from PIL import Image  # noqa: F401
+
+    _install_capture()
+    # Draw a figure that touches text, legends, bars, lines, scatter, pie and images once.
+    fig, axes = plt.subplots(1, 3, figsize=(6, 2))
+    x = np.arange(5)
+    axes[0].bar(x, x + 1, label="a")
+    axes[0].plot(x, x, "o-", label="b")
+    axes[0].scatter(x, x[::-1], c=x)
+    axes[0].legend()
+    axes[0].set_title("Warm-up $x^2$")
+    axes[0].set_xlabel("x")
+    axes[1].pie([1, 2, 3], labels=["p", "q", "r"], autopct="%1.0f%%")
+    axes[2].imshow(np.arange(16).reshape(4, 4))
+    axes[2].text(0, 0, "bold", fontweight="bold", fontstyle="italic")
+    fig.tight_layout()
+    _rgba_of(fig, {})
+    _rgba_of(fig, {"bbox_inches": "tight"})
+    plt.close("all")
+    matplotlib.rcdefaults() if False else None
+    import gc
+
+    gc.collect()
+    gc.freeze()  # keep the warm objects out of the children's GC passes (fewer CoW copies)
+
+
+def _serve(job_fd: int, reply_fd: int) -> None:
+    import shutil
+    import tempfile
+
+    from verm.charts import sandbox
+
+    read_roots = sandbox.allowed_read_roots()
+    base_tmp = tempfile.gettempdir()
+    while True:
+        frame = read_frame(job_fd)
+        if frame is None:
+            return
+        job, _ = frame
+        if job.get("cmd") == "exit":
+            return
+        timeout = float(job.get("timeout") or 15.0)
+        tmp = tempfile.mkdtemp(prefix="verm-chart-", dir=job.get("tmp_root") or base_tmp)
+        r, w = os.pipe()
+        t0 = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # the job child
+            try:
+                os.close(r)
+                os.close(job_fd)
+                os.close(reply_fd)
+                _run_child(job, w, tmp, read_roots)
+            finally:
+                os._exit(70)
+        os.close(w)
+        deadline = time.monotonic() + timeout
+        max_payload = int(job.get("max_pixels", 64 * 1024 * 1024)) * 4
+        res = read_frame(r, deadline, max_payload)
+        timed_out = res is None and time.monotonic() >= deadline
+        if res is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        elif timed_out:
+            _killpg(pid)
+        # reap (the child exits right after writing, or was killed)
+        _, wstatus = _wait(pid, 2.0)
+        os.close(r)
+        header: dict
+        payload = b""
+        if res is not None:
+            header, payload = res
+            header = _validate(header, len(payload))
+            if header["status"] == "error" and header.get("shape") is None and payload:
+                payload = b""
+        else:
+            header = _exit_status(wstatus, timed_out, timeout)
+        header["wall"] = time.perf_counter() - t0
+        header["pid"] = pid
+        try:
+            write_frame(reply_fd, header, payload)
+        except BrokenPipeError:
+            return
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _killpg(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _wait(pid: int, grace: float) -> tuple[int, int | None]:
+    end = time.monotonic() + grace
+    while True:
+        try:
+            got, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return pid, None
+        if got:
+            return got, status
+        if time.monotonic() > end:
+            _killpg(pid)
+            got, status = os.waitpid(pid, 0)
+            return got, status
+        time.sleep(0.001)
+
+
+def _exit_status(wstatus: int | None, timed_out: bool, timeout: float) -> dict:
+    if timed_out:
+        return {"status": "timeout", "message": f"no result within {timeout:g} s; killed"}
+    if wstatus is None:
+        return {"status": "crashed", "message": "the job process vanished"}
+    if os.WIFSIGNALED(wstatus):
+        sig = os.WTERMSIG(wstatus)
+        if sig == signal.SIGXCPU:
+            return {"status": "timeout", "message": "CPU time limit exceeded (SIGXCPU)"}
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return {"status": "crashed", "message": f"the job process died from signal {name}"}
+    code = os.WEXITSTATUS(wstatus) if os.WIFEXITED(wstatus) else -1
+    return {"status": "error",
+            "message": f"the job process exited (code {code}, e.g. os._exit) before reporting a result"}
+
+
+_STATUSES = ("ok", "error", "timeout", "memory", "no_figure", "blank", "crashed")
+
+
+def _validate(header: dict, nbytes: int) -> dict:
+    """Keep only well-formed fields of the child's reply (the child runs untrusted code)."""
+    status = header.get("status")
+    if status not in _STATUSES:
+        return {"status": "error", "message": "malformed reply from the job process"}
+    shape = header.get("shape")
+    if shape is not None:
+        ok = (isinstance(shape, list) and len(shape) == 3 and all(isinstance(v, int) and v > 0 for v in shape)
+              and shape[2] == 4 and shape[0] * shape[1] * 4 == nbytes)
+        if not ok:
+            return {"status": "error", "message": "malformed image from the job process"}
+    elif nbytes:
+        return {"status": "error", "message": "malformed image from the job process"}
+    out = {"status": status, "shape": shape}
+    for key in ("message", "stdout", "stderr"):
+        v = header.get(key, "")
+        out[key] = v[:1_000_000] if isinstance(v, str) else ""
+    seconds = header.get("seconds")
+    out["seconds"] = float(seconds) if isinstance(seconds, (int, float)) else 0.0
+    extra = header.get("extra")
+    out["extra"] = {k: v for k, v in extra.items() if isinstance(v, (int, float, str, bool))} \
+        if isinstance(extra, dict) else {}
+    return out
+
+
+def main() -> int:
+    """Entry point of the template process."""
+    job_fd = os.dup(0)
+    reply_fd = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool owns our lifetime
+    from verm.charts import sandbox
+
+    net = sandbox.isolate_network() if os.environ.get("VERM_CHART_NETNS", "1") != "0" else ""
+    try:
+        _warm()
+    except BaseException as exc:
+        write_frame(reply_fd, {"ready": False, "message": _tail(exc)})
+        return 1
+    write_frame(reply_fd, {"ready": True, "pid": os.getpid(), "netns": net,
+                           "capabilities": sandbox.capabilities()})
+    _serve(job_fd, reply_fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
