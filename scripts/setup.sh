@@ -17,6 +17,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Headless Chromium renders the HTML report in its test; optional (the test says why it skips).
+if ! command -v chromium >/dev/null 2>&1 && [ "${VERM_SKIP_CHROMIUM:-0}" != 1 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 ||
+    echo "note: chromium could not be installed; the report's browser test will be skipped"
+fi
+
 venv=${VERM_VENV:-.venv}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 py="$venv/bin/python"
