@@ -62,7 +62,55 @@ PYBIND11_MODULE(_core, m) {
             return out;
           },
           py::arg("texts"), py::arg("families"), py::arg("size"), py::arg("weight") = 400,
-          py::arg("italic") = false, "Advance widths of each string in user units.");
+          py::arg("italic") = false, "Advance widths of each string in user units.")
+      .def(
+          "match",
+          [](const text::FontDB& db, const std::vector<std::string>& families, int weight,
+             bool italic, int stretch) {
+            text::FontQuery q;
+            q.families = families;
+            q.weight = weight;
+            q.italic = italic;
+            q.stretch = stretch;
+            int face = db.match(q);
+            py::dict d;
+            if (face < 0) return d;
+            d["family"] = db.face_family(face);
+            auto info = db.face_style(face);
+            d["weight"] = info[0];
+            d["style"] = info[1] == 1 ? "italic" : info[1] == 2 ? "oblique" : "normal";
+            d["stretch"] = info[2];
+            return d;
+          },
+          py::arg("families"), py::arg("weight") = 400, py::arg("italic") = false,
+          py::arg("stretch") = 100,
+          "The face CSS font matching picks: {family, weight, style, stretch} ({} if no fonts).")
+      .def(
+          "shape",
+          [](const text::FontDB& db, const std::string& s, const std::vector<std::string>& families,
+             double size, int weight, bool italic) {
+            text::FontQuery q;
+            q.families = families;
+            q.weight = weight;
+            q.italic = italic;
+            text::ShapedRun run;
+            {
+              py::gil_scoped_release nogil;
+              run = db.shape(s, q, size);
+            }
+            Rect b = run.outline.control_bounds();
+            py::dict d;
+            d["advance"] = run.advance;
+            d["ascent"] = run.ascent;
+            d["descent"] = run.descent;
+            d["missing_glyphs"] = run.missing_glyphs;
+            d["ink"] = py::make_tuple(b.x, b.y, b.w, b.h);
+            d["verbs"] = run.outline.verbs().size();
+            return d;
+          },
+          py::arg("text"), py::arg("families"), py::arg("size"), py::arg("weight") = 400,
+          py::arg("italic") = false,
+          "Shape one string: {advance, ascent, descent, missing_glyphs, ink (x, y, w, h), verbs}.");
 
   m.def(
       "render_svgs",

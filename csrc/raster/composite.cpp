@@ -93,23 +93,21 @@ inline float sep(BlendMode m, float cb, float cs) {
 
 inline float lum(const float* c) { return 0.3f * c[0] + 0.59f * c[1] + 0.11f * c[2]; }
 
-inline void clip_color(float* c) {
+// tiny-skia's clip_color: only the upper bound rescales; negative channels are clamped to 0
+// (resvg's reference renderings depend on this).
+inline void clip_color(float* c, float a) {
   float l = lum(c);
-  float n = std::min({c[0], c[1], c[2]}), x = std::max({c[0], c[1], c[2]});
-  if (n < 0) {
-    float den = l - n;
-    for (int k = 0; k < 3; ++k) c[k] = den > 0 ? l + (c[k] - l) * l / den : l;
-  }
-  if (x > 1) {
-    float den = x - l;
-    for (int k = 0; k < 3; ++k) c[k] = den > 0 ? l + (c[k] - l) * (1 - l) / den : l;
+  float x = std::max({c[0], c[1], c[2]});
+  for (int k = 0; k < 3; ++k) {
+    float v = c[k];
+    if (x > a && x - l != 0) v = l + (v - l) * (a - l) / (x - l);
+    c[k] = std::max(v, 0.f);
   }
 }
 
 inline void set_lum(float* c, float l) {
   float d = l - lum(c);
   for (int k = 0; k < 3; ++k) c[k] += d;
-  clip_color(c);
 }
 
 inline float sat(const float* c) {
@@ -117,20 +115,9 @@ inline float sat(const float* c) {
 }
 
 inline void set_sat(float* c, float s) {
-  int imax = 0, imin = 0;
-  for (int k = 1; k < 3; ++k) {
-    if (c[k] > c[imax]) imax = k;
-    if (c[k] < c[imin]) imin = k;
-  }
-  if (imax == imin) {
-    c[0] = c[1] = c[2] = 0;
-    return;
-  }
-  int imid = 3 - imax - imin;
-  float mx = c[imax], mn = c[imin];
-  c[imid] = (c[imid] - mn) * s / (mx - mn);
-  c[imax] = s;
-  c[imin] = 0;
+  float mn = std::min({c[0], c[1], c[2]}), mx = std::max({c[0], c[1], c[2]});
+  float st = mx - mn;
+  for (int k = 0; k < 3; ++k) c[k] = st == 0 ? 0.f : (c[k] - mn) * s / st;
 }
 
 }  // namespace
@@ -147,34 +134,42 @@ void blend_pixel(float* d, const float* s, BlendMode mode) {
     for (int k = 0; k < 4; ++k) d[k] = s[k];
     return;
   }
+  const float both = sa * da;
+  if (mode == BlendMode::Hue || mode == BlendMode::Saturation || mode == BlendMode::Color ||
+      mode == BlendMode::Luminosity) {
+    // Skia/tiny-skia formulation on premultiplied colour.
+    float r[3];
+    switch (mode) {
+      case BlendMode::Hue:
+        for (int k = 0; k < 3; ++k) r[k] = s[k] * sa;
+        set_sat(r, sat(d) * sa);
+        set_lum(r, lum(d) * sa);
+        break;
+      case BlendMode::Saturation:
+        for (int k = 0; k < 3; ++k) r[k] = d[k] * sa;
+        set_sat(r, sat(s) * da);
+        set_lum(r, lum(d) * sa);
+        break;
+      case BlendMode::Color:
+        for (int k = 0; k < 3; ++k) r[k] = s[k] * da;
+        set_lum(r, lum(d) * sa);
+        break;
+      default:  // Luminosity
+        for (int k = 0; k < 3; ++k) r[k] = d[k] * sa;
+        set_lum(r, lum(s) * da);
+        break;
+    }
+    clip_color(r, both);
+    for (int k = 0; k < 3; ++k) d[k] = s[k] * (1 - da) + d[k] * (1 - sa) + r[k];
+    d[3] = sa + da - both;
+    return;
+  }
   float cs[3], cb[3], r[3];
   for (int k = 0; k < 3; ++k) {
     cs[k] = std::clamp(s[k] / sa, 0.f, 1.f);
     cb[k] = std::clamp(d[k] / da, 0.f, 1.f);
   }
-  switch (mode) {
-    case BlendMode::Hue:
-      r[0] = cs[0]; r[1] = cs[1]; r[2] = cs[2];
-      set_sat(r, sat(cb));
-      set_lum(r, lum(cb));
-      break;
-    case BlendMode::Saturation:
-      r[0] = cb[0]; r[1] = cb[1]; r[2] = cb[2];
-      set_sat(r, sat(cs));
-      set_lum(r, lum(cb));
-      break;
-    case BlendMode::Color:
-      r[0] = cs[0]; r[1] = cs[1]; r[2] = cs[2];
-      set_lum(r, lum(cb));
-      break;
-    case BlendMode::Luminosity:
-      r[0] = cb[0]; r[1] = cb[1]; r[2] = cb[2];
-      set_lum(r, lum(cs));
-      break;
-    default:
-      for (int k = 0; k < 3; ++k) r[k] = sep(mode, cb[k], cs[k]);
-  }
-  const float both = sa * da;
+  for (int k = 0; k < 3; ++k) r[k] = sep(mode, cb[k], cs[k]);
   for (int k = 0; k < 3; ++k) d[k] = s[k] * (1 - da) + d[k] * (1 - sa) + both * r[k];
   d[3] = sa + da - both;
 }

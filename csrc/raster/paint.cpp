@@ -60,7 +60,7 @@ Shader Shader::radial(const scene::RadialGradient& g, const Transform& ts, float
   if (single_color(g.stops, opacity, s)) return s;
   Transform full = ts * g.transform;
   if (!full.is_invertible()) return Shader{};
-  if (!(g.r > 0)) return solid(g.stops.back().color, opacity);
+  if (!(g.r > 0) && !(g.fr > 0)) return solid(g.stops.back().color, opacity);
   s.kind_ = Kind::Radial;
   s.inv_ = full.inverted();
   s.stops_ = g.stops;
@@ -83,6 +83,11 @@ Shader Shader::image(std::shared_ptr<const Layer> img, const Transform& ts, Filt
   s.kind_ = Kind::Image;
   s.img_ = std::move(img);
   s.inv_ = ts.inverted();
+  // As tiny-skia: a translate-only mapping samples pixels as they are (no filtering blur).
+  const double eps = 1e-6;
+  if (std::fabs(ts.a - 1) < eps && std::fabs(ts.d - 1) < eps && std::fabs(ts.b) < eps &&
+      std::fabs(ts.c) < eps)
+    filter = Filter::Nearest;
   s.filter_ = filter;
   s.repeat_ = repeat;
   s.opacity_ = opacity;
@@ -254,7 +259,10 @@ void Shader::shade(int x, int y, int len, float* out) const {
         double c = px * px + py2 * py2 - fr_ * fr_;
         double t;
         bool ok = true;
-        if (std::fabs(a_) < 1e-9 * (cdx_ * cdx_ + cdy_ * cdy_ + dr_ * dr_)) {
+        if (std::fabs(cdx_) < 1e-9 && std::fabs(cdy_) < 1e-9 && std::fabs(dr_) < 1e-9) {
+          // Identical circles: first colour inside, last colour outside.
+          t = px * px + py2 * py2 <= fr_ * fr_ ? 0.0 : 1.0;
+        } else if (std::fabs(a_) < 1e-9 * (cdx_ * cdx_ + cdy_ * cdy_ + dr_ * dr_)) {
           // Focal circle touches the end circle: linear equation.
           if (std::fabs(b) < 1e-12) {
             ok = false;

@@ -1,6 +1,7 @@
 // Pixel buffers of the raster back end: premultiplied float32 RGBA layers and float masks.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,6 +24,19 @@ struct IRect {
     return {l, t, r - l, b - t};
   }
 };
+
+// tiny-skia's Rect::to_int_rect: floor the origin, ceil the size (empty when invalid).
+inline IRect to_int_rect(double x, double y, double w, double h) {
+  if (!(w > 0) || !(h > 0) || !std::isfinite(x) || !std::isfinite(y) || !std::isfinite(w) ||
+      !std::isfinite(h))
+    return {};
+  const double lim = 1 << 28;
+  x = std::clamp(std::floor(x), -lim, lim);
+  y = std::clamp(std::floor(y), -lim, lim);
+  w = std::clamp(std::ceil(w), 0.0, lim);
+  h = std::clamp(std::ceil(h), 0.0, lim);
+  return {static_cast<int>(x), static_cast<int>(y), static_cast<int>(w), static_cast<int>(h)};
+}
 
 // Premultiplied RGBA, 4 floats per pixel in [0, 1], row-major, no padding.
 struct Layer {

@@ -5,73 +5,73 @@
 
 namespace verm::svg {
 
-#define VERM_SVG_ELEMENTS(X)                                                                  \
-  X(A, "a") X(Circle, "circle") X(ClipPath, "clipPath") X(Defs, "defs") X(Ellipse, "ellipse")   \
-  X(FeBlend, "feBlend") X(FeColorMatrix, "feColorMatrix")                                      \
-  X(FeComponentTransfer, "feComponentTransfer") X(FeComposite, "feComposite")                  \
-  X(FeConvolveMatrix, "feConvolveMatrix") X(FeDiffuseLighting, "feDiffuseLighting")            \
-  X(FeDisplacementMap, "feDisplacementMap") X(FeDistantLight, "feDistantLight")                \
-  X(FeDropShadow, "feDropShadow") X(FeFlood, "feFlood") X(FeFuncA, "feFuncA")                  \
-  X(FeFuncB, "feFuncB") X(FeFuncG, "feFuncG") X(FeFuncR, "feFuncR")                            \
-  X(FeGaussianBlur, "feGaussianBlur") X(FeImage, "feImage") X(FeMerge, "feMerge")              \
-  X(FeMergeNode, "feMergeNode") X(FeMorphology, "feMorphology") X(FeOffset, "feOffset")        \
-  X(FePointLight, "fePointLight") X(FeSpecularLighting, "feSpecularLighting")                  \
-  X(FeSpotLight, "feSpotLight") X(FeTile, "feTile") X(FeTurbulence, "feTurbulence")            \
-  X(Filter, "filter") X(G, "g") X(Image, "image") X(Line, "line")                              \
-  X(LinearGradient, "linearGradient") X(Marker, "marker") X(Mask, "mask") X(Path, "path")      \
-  X(Pattern, "pattern") X(Polygon, "polygon") X(Polyline, "polyline")                          \
-  X(RadialGradient, "radialGradient") X(Rect, "rect") X(Stop, "stop") X(Style, "style")        \
-  X(Svg, "svg") X(Switch, "switch") X(Symbol, "symbol") X(Text, "text")                        \
-  X(TextPath, "textPath") X(Tref, "tref") X(Tspan, "tspan") X(Use, "use")
+#define VERM_SVG_ELEMENTS(M)                                                                  \
+  M(A, "a") M(Circle, "circle") M(ClipPath, "clipPath") M(Defs, "defs") M(Ellipse, "ellipse")   \
+  M(FeBlend, "feBlend") M(FeColorMatrix, "feColorMatrix")                                      \
+  M(FeComponentTransfer, "feComponentTransfer") M(FeComposite, "feComposite")                  \
+  M(FeConvolveMatrix, "feConvolveMatrix") M(FeDiffuseLighting, "feDiffuseLighting")            \
+  M(FeDisplacementMap, "feDisplacementMap") M(FeDistantLight, "feDistantLight")                \
+  M(FeDropShadow, "feDropShadow") M(FeFlood, "feFlood") M(FeFuncA, "feFuncA")                  \
+  M(FeFuncB, "feFuncB") M(FeFuncG, "feFuncG") M(FeFuncR, "feFuncR")                            \
+  M(FeGaussianBlur, "feGaussianBlur") M(FeImage, "feImage") M(FeMerge, "feMerge")              \
+  M(FeMergeNode, "feMergeNode") M(FeMorphology, "feMorphology") M(FeOffset, "feOffset")        \
+  M(FePointLight, "fePointLight") M(FeSpecularLighting, "feSpecularLighting")                  \
+  M(FeSpotLight, "feSpotLight") M(FeTile, "feTile") M(FeTurbulence, "feTurbulence")            \
+  M(Filter, "filter") M(G, "g") M(Image, "image") M(Line, "line")                              \
+  M(LinearGradient, "linearGradient") M(Marker, "marker") M(Mask, "mask") M(Path, "path")      \
+  M(Pattern, "pattern") M(Polygon, "polygon") M(Polyline, "polyline")                          \
+  M(RadialGradient, "radialGradient") M(Rect, "rect") M(Stop, "stop") M(Style, "style")        \
+  M(Svg, "svg") M(Switch, "switch") M(Symbol, "symbol") M(Text, "text")                        \
+  M(TextPath, "textPath") M(Tref, "tref") M(Tspan, "tspan") M(Use, "use")
 
-#define VERM_SVG_ATTRS(X)                                                                     \
-  X(AlignmentBaseline, "alignment-baseline") X(Amplitude, "amplitude") X(BaseFrequency, "baseFrequency") \
-  X(BaselineShift, "baseline-shift") X(Class, "class") X(ClipPath, "clip-path")                \
-  X(ClipRule, "clip-rule") X(ClipPathUnits, "clipPathUnits") X(Color, "color")                 \
-  X(ColorInterpolation, "color-interpolation")                                                 \
-  X(ColorInterpolationFilters, "color-interpolation-filters") X(ColorRendering, "color-rendering") \
-  X(Cx, "cx") X(Cy, "cy") X(D, "d") X(Direction, "direction") X(Display, "display")            \
-  X(DominantBaseline, "dominant-baseline") X(Dx, "dx") X(Dy, "dy") X(EdgeMode, "edgeMode")     \
-  X(Exponent, "exponent") X(Fill, "fill") X(FillOpacity, "fill-opacity") X(FillRule, "fill-rule") \
-  X(Filter, "filter") X(FilterUnits, "filterUnits") X(FloodColor, "flood-color")              \
-  X(FloodOpacity, "flood-opacity") X(Font, "font") X(FontFamily, "font-family")                \
-  X(FontKerning, "font-kerning") X(FontSize, "font-size") X(FontSizeAdjust, "font-size-adjust") \
-  X(FontStretch, "font-stretch") X(FontStyle, "font-style") X(FontVariant, "font-variant")     \
-  X(FontVariationSettings, "font-variation-settings") X(FontWeight, "font-weight")            \
-  X(Fr, "fr") X(Fx, "fx") X(Fy, "fy")                                                          \
-  X(GlyphOrientationHorizontal, "glyph-orientation-horizontal")                               \
-  X(GlyphOrientationVertical, "glyph-orientation-vertical")                                   \
-  X(GradientTransform, "gradientTransform") X(GradientUnits, "gradientUnits")                 \
-  X(Height, "height") X(Href, "href") X(Id, "id") X(ImageRendering, "image-rendering")         \
-  X(In, "in") X(In2, "in2") X(Intercept, "intercept") X(Isolation, "isolation")                \
-  X(K1, "k1") X(K2, "k2") X(K3, "k3") X(K4, "k4") X(Kerning, "kerning")                        \
-  X(LengthAdjust, "lengthAdjust") X(LetterSpacing, "letter-spacing") X(LightingColor, "lighting-color") \
-  X(MarkerEnd, "marker-end") X(MarkerMid, "marker-mid") X(MarkerStart, "marker-start")         \
-  X(MarkerHeight, "markerHeight") X(MarkerUnits, "markerUnits") X(MarkerWidth, "markerWidth")  \
-  X(Mask, "mask") X(MaskContentUnits, "maskContentUnits") X(MaskType, "mask-type")             \
-  X(MaskUnits, "maskUnits") X(Mode, "mode") X(MixBlendMode, "mix-blend-mode")                  \
-  X(Offset, "offset") X(Opacity, "opacity") X(Operator, "operator") X(Orient, "orient")        \
-  X(Overflow, "overflow") X(PaintOrder, "paint-order") X(PathLength, "pathLength")             \
-  X(PatternContentUnits, "patternContentUnits") X(PatternTransform, "patternTransform")       \
-  X(PatternUnits, "patternUnits") X(Points, "points") X(PreserveAspectRatio, "preserveAspectRatio") \
-  X(PrimitiveUnits, "primitiveUnits") X(R, "r") X(Radius, "radius") X(RefX, "refX") X(RefY, "refY") \
-  X(RequiredExtensions, "requiredExtensions") X(RequiredFeatures, "requiredFeatures")         \
-  X(Result, "result") X(Rotate, "rotate") X(Rx, "rx") X(Ry, "ry") X(Scale, "scale")            \
-  X(ShapeRendering, "shape-rendering") X(Side, "side") X(Slope, "slope") X(Space, "space")     \
-  X(SpreadMethod, "spreadMethod") X(StartOffset, "startOffset") X(StdDeviation, "stdDeviation") \
-  X(StopColor, "stop-color") X(StopOpacity, "stop-opacity") X(Stroke, "stroke")               \
-  X(StrokeDasharray, "stroke-dasharray") X(StrokeDashoffset, "stroke-dashoffset")             \
-  X(StrokeLinecap, "stroke-linecap") X(StrokeLinejoin, "stroke-linejoin")                     \
-  X(StrokeMiterlimit, "stroke-miterlimit") X(StrokeOpacity, "stroke-opacity")                 \
-  X(StrokeWidth, "stroke-width") X(Style, "style") X(SystemLanguage, "systemLanguage")        \
-  X(TableValues, "tableValues") X(TextAnchor, "text-anchor") X(TextDecoration, "text-decoration") \
-  X(TextLength, "textLength") X(TextOverflow, "text-overflow") X(TextRendering, "text-rendering") \
-  X(Transform, "transform") X(TransformBox, "transform-box") X(TransformOrigin, "transform-origin") \
-  X(Type, "type") X(UnicodeBidi, "unicode-bidi") X(Values, "values") X(VectorEffect, "vector-effect") \
-  X(ViewBox, "viewBox") X(Visibility, "visibility") X(WhiteSpace, "white-space") X(Width, "width") \
-  X(WordSpacing, "word-spacing") X(WritingMode, "writing-mode") X(X, "x") X(X1, "x1") X(X2, "x2") \
-  X(Y, "y") X(Y1, "y1") X(Y2, "y2") X(BackgroundColor, "background-color")                    \
-  X(Method, "method") X(Spacing, "spacing") X(Path, "path") X(Lang, "lang")
+#define VERM_SVG_ATTRS(M)                                                                     \
+  M(AlignmentBaseline, "alignment-baseline") M(Amplitude, "amplitude") M(BaseFrequency, "baseFrequency") \
+  M(BaselineShift, "baseline-shift") M(Class, "class") M(ClipPath, "clip-path")                \
+  M(ClipRule, "clip-rule") M(ClipPathUnits, "clipPathUnits") M(Color, "color")                 \
+  M(ColorInterpolation, "color-interpolation")                                                 \
+  M(ColorInterpolationFilters, "color-interpolation-filters") M(ColorRendering, "color-rendering") \
+  M(Cx, "cx") M(Cy, "cy") M(D, "d") M(Direction, "direction") M(Display, "display")            \
+  M(DominantBaseline, "dominant-baseline") M(Dx, "dx") M(Dy, "dy") M(EdgeMode, "edgeMode")     \
+  M(Exponent, "exponent") M(Fill, "fill") M(FillOpacity, "fill-opacity") M(FillRule, "fill-rule") \
+  M(Filter, "filter") M(FilterUnits, "filterUnits") M(FloodColor, "flood-color")              \
+  M(FloodOpacity, "flood-opacity") M(Font, "font") M(FontFamily, "font-family")                \
+  M(FontKerning, "font-kerning") M(FontSize, "font-size") M(FontSizeAdjust, "font-size-adjust") \
+  M(FontStretch, "font-stretch") M(FontStyle, "font-style") M(FontVariant, "font-variant")     \
+  M(FontVariationSettings, "font-variation-settings") M(FontWeight, "font-weight")            \
+  M(Fr, "fr") M(Fx, "fx") M(Fy, "fy")                                                          \
+  M(GlyphOrientationHorizontal, "glyph-orientation-horizontal")                               \
+  M(GlyphOrientationVertical, "glyph-orientation-vertical")                                   \
+  M(GradientTransform, "gradientTransform") M(GradientUnits, "gradientUnits")                 \
+  M(Height, "height") M(Href, "href") M(Id, "id") M(ImageRendering, "image-rendering")         \
+  M(In, "in") M(In2, "in2") M(Intercept, "intercept") M(Isolation, "isolation")                \
+  M(K1, "k1") M(K2, "k2") M(K3, "k3") M(K4, "k4") M(Kerning, "kerning")                        \
+  M(LengthAdjust, "lengthAdjust") M(LetterSpacing, "letter-spacing") M(LightingColor, "lighting-color") \
+  M(MarkerEnd, "marker-end") M(MarkerMid, "marker-mid") M(MarkerStart, "marker-start")         \
+  M(MarkerHeight, "markerHeight") M(MarkerUnits, "markerUnits") M(MarkerWidth, "markerWidth")  \
+  M(Mask, "mask") M(MaskContentUnits, "maskContentUnits") M(MaskType, "mask-type")             \
+  M(MaskUnits, "maskUnits") M(Mode, "mode") M(MixBlendMode, "mix-blend-mode")                  \
+  M(Offset, "offset") M(Opacity, "opacity") M(Operator, "operator") M(Orient, "orient")        \
+  M(Overflow, "overflow") M(PaintOrder, "paint-order") M(PathLength, "pathLength")             \
+  M(PatternContentUnits, "patternContentUnits") M(PatternTransform, "patternTransform")       \
+  M(PatternUnits, "patternUnits") M(Points, "points") M(PreserveAspectRatio, "preserveAspectRatio") \
+  M(PrimitiveUnits, "primitiveUnits") M(R, "r") M(Radius, "radius") M(RefX, "refX") M(RefY, "refY") \
+  M(RequiredExtensions, "requiredExtensions") M(RequiredFeatures, "requiredFeatures")         \
+  M(Result, "result") M(Rotate, "rotate") M(Rx, "rx") M(Ry, "ry") M(Scale, "scale")            \
+  M(ShapeRendering, "shape-rendering") M(Side, "side") M(Slope, "slope") M(Space, "space")     \
+  M(SpreadMethod, "spreadMethod") M(StartOffset, "startOffset") M(StdDeviation, "stdDeviation") \
+  M(StopColor, "stop-color") M(StopOpacity, "stop-opacity") M(Stroke, "stroke")               \
+  M(StrokeDasharray, "stroke-dasharray") M(StrokeDashoffset, "stroke-dashoffset")             \
+  M(StrokeLinecap, "stroke-linecap") M(StrokeLinejoin, "stroke-linejoin")                     \
+  M(StrokeMiterlimit, "stroke-miterlimit") M(StrokeOpacity, "stroke-opacity")                 \
+  M(StrokeWidth, "stroke-width") M(Style, "style") M(SystemLanguage, "systemLanguage")        \
+  M(TableValues, "tableValues") M(TextAnchor, "text-anchor") M(TextDecoration, "text-decoration") \
+  M(TextLength, "textLength") M(TextOverflow, "text-overflow") M(TextRendering, "text-rendering") \
+  M(Transform, "transform") M(TransformBox, "transform-box") M(TransformOrigin, "transform-origin") \
+  M(Type, "type") M(UnicodeBidi, "unicode-bidi") M(Values, "values") M(VectorEffect, "vector-effect") \
+  M(ViewBox, "viewBox") M(Visibility, "visibility") M(WhiteSpace, "white-space") M(Width, "width") \
+  M(WordSpacing, "word-spacing") M(WritingMode, "writing-mode") M(X, "x") M(X1, "x1") M(X2, "x2") \
+  M(Y, "y") M(Y1, "y1") M(Y2, "y2") M(BackgroundColor, "background-color")                    \
+  M(Method, "method") M(Spacing, "spacing") M(Path, "path") M(Lang, "lang")
 
 #define VERM_ENUM_ENTRY(id, name) id,
 enum class EId : uint8_t { VERM_SVG_ELEMENTS(VERM_ENUM_ENTRY) Unknown };

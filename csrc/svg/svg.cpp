@@ -1,6 +1,17 @@
-// Placeholder until the SVG front end lands: everything is reported unsupported.
+// SVG front end entry point: XML -> svgtree (CSS resolved) -> converter -> scene::Scene.
 #include "svg/svg.h"
 
+#include "svg/convert.h"
+#include "svg/svgtree.h"
+#include "xml/xml.h"
+
 namespace verm::svg {
-scene::Scene load(std::string_view, const Options&) { throw Unsupported("native:svg-not-built"); }
+
+scene::Scene load(std::string_view data, const Options& opts) {
+  auto xml = xml::parse(data, opts.limits);
+  auto doc = Document::build(*xml, opts.limits);
+  Converter conv(*doc, opts);
+  return conv.convert();
+}
+
 }  // namespace verm::svg

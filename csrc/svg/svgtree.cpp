@@ -106,6 +106,11 @@ class Builder {
     for (NodeId i = 0; i < doc_.nodes_.size(); ++i) {
       if (const std::string* id = doc_.attr(i, AId::Id)) doc_.links_[*id] = i;
     }
+    fix_recursive_patterns(AId::Fill);
+    fix_recursive_patterns(AId::Stroke);
+    fix_recursive_links(EId::ClipPath, AId::ClipPath);
+    fix_recursive_links(EId::Mask, AId::Mask);
+    fix_recursive_links(EId::Filter, AId::Filter);
   }
 
  private:
@@ -191,7 +196,7 @@ class Builder {
     for (pugi::xml_attribute a = xn.first_attribute(); a; a = a.next_attribute()) {
       std::string_view name(a.name());
       size_t colon = name.find(':');
-      bool xlink = false;
+      bool xlink = false, svg_ns = false;
       if (colon != std::string_view::npos) {
         std::string_view prefix = name.substr(0, colon);
         if (prefix == "xmlns") continue;
@@ -204,6 +209,7 @@ class Builder {
           name = name.substr(colon + 1);
         } else if (ns && std::strcmp(ns, kSvgNs) == 0) {
           name = name.substr(colon + 1);
+          svg_ns = true;
         } else {
           continue;
         }
@@ -218,6 +224,7 @@ class Builder {
            value == "pixelated"))
         continue;
       if (aid == AId::Href) {
+        if (svg_ns) continue;  // only href and xlink:href count
         if (href_idx != SIZE_MAX) {
           if (!xlink) doc_.attrs_[href_idx].value = std::string(value);
           continue;
@@ -345,6 +352,76 @@ class Builder {
     use_stack_.push_back(link);
     parse_node(link, xn, parent, true, depth + 1, false, false);
     use_stack_.pop_back();
+  }
+
+  // Calls fn(d) for n and every descendant element of n, in document order.
+  template <class Fn>
+  bool any_descendant(NodeId n, Fn&& fn) {
+    NodeId cur = n;
+    while (cur != kNoNode) {
+      if (!doc_.node(cur).is_text && fn(cur)) return true;
+      if (doc_.first_child(cur) != kNoNode) { cur = doc_.first_child(cur); continue; }
+      while (cur != n && doc_.next_sibling(cur) == kNoNode) cur = doc_.parent(cur);
+      if (cur == n) break;
+      cur = doc_.next_sibling(cur);
+    }
+    return false;
+  }
+
+  void set_none(NodeId n, AId a) {
+    const NodeData& d = doc_.node(n);
+    for (uint32_t i = d.attr_begin; i < d.attr_end; ++i)
+      if (doc_.attrs_[i].id == a) doc_.attrs_[i].value = "none";
+  }
+
+  NodeId paint_link(NodeId n, AId a) {
+    const std::string* v = doc_.attr(n, a);
+    if (!v) return kNoNode;
+    std::string_view s = trim(*v);
+    if (s.substr(0, 4) != "url(") return kNoNode;
+    return doc_.by_id(parse_func_iri(s.substr(0, s.find(')') + 1)));
+  }
+
+  // usvg's fix_recursive_patterns: a pattern whose content paints with itself (directly or
+  // through one other element) gets that paint replaced by "none".
+  void fix_recursive_patterns(AId a) {
+    for (int guard = 0; guard < 10000; ++guard) {
+      NodeId found = kNoNode;
+      for (NodeId p = 0; p < doc_.nodes_.size() && found == kNoNode; ++p) {
+        if (doc_.node(p).is_text || doc_.tag(p) != EId::Pattern) continue;
+        any_descendant(p, [&](NodeId d) {
+          NodeId link = paint_link(d, a);
+          if (link == kNoNode) return false;
+          if (link == p) { found = d; return true; }
+          return any_descendant(link, [&](NodeId d2) {
+            if (paint_link(d2, a) == p) { found = d2; return true; }
+            return false;
+          });
+        });
+      }
+      if (found == kNoNode) return;
+      set_none(found, a);
+    }
+  }
+
+  void fix_recursive_links(EId e, AId a) {
+    for (int guard = 0; guard < 10000; ++guard) {
+      NodeId found = kNoNode;
+      for (NodeId p = 0; p < doc_.nodes_.size() && found == kNoNode; ++p) {
+        if (doc_.node(p).is_text || doc_.tag(p) != e) continue;
+        any_descendant(p, [&](NodeId d) {
+          NodeId link = doc_.func_iri(d, a);
+          if (link == kNoNode) return false;
+          if (link == p) { found = d; return true; }
+          return any_descendant(link, [&](NodeId d2) {
+            if (doc_.func_iri(d2, a) == p) { found = d2; return true; }
+            return false;
+          });
+        });
+      }
+      if (found == kNoNode) return;
+      set_none(found, a);
+    }
   }
 
   const xml::Document& xml_;

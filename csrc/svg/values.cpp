@@ -207,6 +207,9 @@ bool parse_color(std::string_view in, RGBA& out) {
     }
     if (fn == "rgb" || fn == "rgba") {
       if (vals.size() != 3 && vals.size() != 4) return false;
+      // Integer/percent mixing and percent alpha are invalid (as svgtypes).
+      if (vals[0].second != vals[1].second || vals[1].second != vals[2].second) return false;
+      if (vals.size() == 4 && vals[3].second) return false;
       double c[3];
       for (int i = 0; i < 3; ++i) c[i] = vals[i].second ? vals[i].first * 255.0 / 100.0 : vals[i].first;
       out.r = clamp_u8(c[0]); out.g = clamp_u8(c[1]); out.b = clamp_u8(c[2]);

@@ -478,6 +478,12 @@ std::string FontDB::face_family(int face) const {
   return impl_->faces[face]->info.families.front();
 }
 
+std::array<int, 3> FontDB::face_style(int face) const {
+  if (face < 0 || face >= static_cast<int>(impl_->faces.size())) return {0, 0, 0};
+  const FaceInfo& fi = impl_->faces[face]->info;
+  return {fi.weight, fi.style, fi.stretch};
+}
+
 int FontDB::match(const FontQuery& q) const {
   if (impl_->faces.empty()) return -1;
   std::string key;

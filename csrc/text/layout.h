@@ -16,6 +16,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,12 +30,12 @@ namespace verm::text {
 
 enum class TextAnchor : uint8_t { Start, Middle, End };
 
-// CSS dominant-baseline / alignment-baseline values (as usvg); Auto = alphabetic for
-// horizontal text.
+// CSS dominant-baseline / alignment-baseline keywords (the union of both properties, as usvg).
+// Auto = alphabetic for horizontal text. For dominant-baseline `no-change` the front end
+// passes the parent's value; UseScript/ResetSize behave as Auto (as resvg).
 enum class Baseline : uint8_t {
-  Auto, Alphabetic, Ideographic, Middle, Central, Mathematical, Hanging,
-  TextBeforeEdge, TextAfterEdge, TextTop, TextBottom, UseScript, NoChange, ResetSize,
-  Baseline  // alignment-baseline: baseline (same as Auto)
+  Auto, Baseline, BeforeEdge, TextBeforeEdge, Middle, Central, AfterEdge, TextAfterEdge,
+  Ideographic, Alphabetic, Hanging, Mathematical, UseScript, NoChange, ResetSize
 };
 
 // One baseline-shift value. Lengths (and percentages, which refer to the font-size of the
@@ -55,6 +56,18 @@ struct DecorationPaint {
   std::function<std::optional<scene::Fill>(const Rect& text_bbox)> fill_for_bbox;
   std::function<std::optional<scene::Stroke>(const Rect& text_bbox)> stroke_for_bbox;
 };
+
+// A <textPath> (horizontal text only). The front end resolves href to a path element
+// (shape converted to a Path, that element's own transform applied, in the <text>'s user space)
+// and startOffset (percentages are of path_length(path)). An invalid textPath (missing or
+// non-shape href) is skipped by the front end: its characters get no span.
+struct TextPathInfo {
+  Path path;
+  double start_offset = 0;
+};
+
+// Arc length of a path (as usvg: curves measured, lines, closes included).
+double path_length(const Path& path);
 
 // A run of characters sharing one computed style: the content of one text node.
 struct TextSpan {
@@ -90,16 +103,26 @@ struct TextSpan {
 
   bool visible = true;  // visibility: hidden/collapse -> occupies space, draws nothing
 
+  // Set for the characters inside a <textPath>; all spans of one <textPath> element share the
+  // same pointer (a new chunk starts where the pointer changes, as usvg). x/y of a text-path
+  // chunk give an extra offset along the path (x) as usvg does.
+  std::shared_ptr<const TextPathInfo> text_path;
+
   // text-decoration in effect for this span (from this element or an ancestor).
   std::optional<DecorationPaint> underline, overline, line_through;
 
-  // textLength/lengthAdjust on this span's element (user units); unset = none.
+  // textLength/lengthAdjust of the element that directly holds this text node (not
+  // inherited, as usvg; negative values dropped), user units; unset = none.
   std::optional<double> text_length;
   bool length_adjust_spacing_and_glyphs = false;
 };
 
-// Per-character absolute/relative position (SVG x/y/dx/dy lists, already resolved down the
-// tspan tree so entry i belongs to the i-th code point of `text`).
+// Per-character absolute/relative position (SVG x/y/dx/dy lists), one entry per code point of
+// the whole <text> content, including characters of spans that are skipped (display:none,
+// font-size <= 0). Resolution as usvg: walk <text>/<tspan> elements in document order; an
+// element's list assigns its first min(len(list), chars in element incl. descendants)
+// characters; inner elements overwrite outer ones. A character with x or y starts a new
+// text chunk (anchored independently); so does the first laid-out character.
 struct CharPosition {
   std::optional<double> x, y, dx, dy;
 };
@@ -107,16 +130,24 @@ struct CharPosition {
 struct TextInput {
   std::string text;                    // UTF-8 after xml:space processing (tref expanded)
   std::vector<CharPosition> positions; // one per code point of `text`, or empty (= none)
-  std::vector<double> rotate;          // degrees, one per code point (resolved), or empty
+  std::vector<double> rotate;          // degrees, one per code point, or empty. Resolution as
+                                       // usvg: an element's rotate list covers all its chars,
+                                       // the last value repeating past the list's end.
   std::vector<TextSpan> spans;         // ordered, non-overlapping byte ranges; characters
                                        // outside every span are not laid out
+  // sqrt(sx * sy) of the <text>'s transform to the document viewport (usvg's abs_transform
+  // scale); only sets the arc-length accuracy of text on a path, as resvg does.
+  double abs_scale = 1;
 };
 
 struct TextLayout {
   // Glyph paths (one PathNode per span run and per decoration line), in the <text> element's
   // user space. The caller wraps it with the element's transform/opacity/clip/mask/filter.
   scene::Group group;
-  // Object bounding box of the text (union of glyph outlines); empty when nothing drew.
+  // Object bounding box of the text as usvg computes it: the union of each cluster's
+  // advance x (ascent..descent) box plus decoration lines (not the glyph ink). This is the box
+  // for objectBoundingBox units (paint servers, clip/mask/filter on the <text>). Empty when
+  // nothing was laid out; resvg then drops the element entirely.
   Rect bbox;
 };
 

@@ -1,5 +1,6 @@
 // Text engine: font discovery and matching (FreeType), shaping (HarfBuzz), glyph outlines.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -87,6 +88,8 @@ class FontDB {
   // Glyph outline in font units, y up (cached). Glyph 0 with an empty outline gets a box.
   std::shared_ptr<const Path> glyph_outline(int face, uint32_t glyph) const;
   std::string face_family(int face) const;
+  // {weight, style (0 normal, 1 italic, 2 oblique), stretch (1..9 CSS keyword order)}.
+  std::array<int, 3> face_style(int face) const;
 
   struct Impl;
 

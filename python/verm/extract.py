@@ -25,10 +25,15 @@ _FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<in
 _SVG_OPEN = re.compile(r"<svg\b", re.I)
 _SVG_CLOSE = re.compile(r"</svg\s*>", re.I)
 _HTML_TABLE = re.compile(r"<table\b.*?(?:</table\s*>|\Z)", re.S | re.I)
-_MD_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)+\|?\s*$")
+_MD_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LATEX_TABLE = re.compile(
     r"\\begin\{(tabular\*?|tabularx|longtable|array)\}.*?(?:\\end\{\1\}|\Z)", re.S
 )
+
+
+def _is_md_sep(line: str) -> bool:
+    """A Markdown table separator row (``|---|:--:|``); it must contain a pipe."""
+    return "|" in line and _MD_SEP_RE.match(line) is not None
 
 
 @dataclass
@@ -82,7 +87,7 @@ def _sniff_language(code: str) -> str | None:
         return "latex"
     if re.search(r"^\s*(import|from)\s+\w+|plt\.|matplotlib", code, re.M):
         return "python"
-    if any(_MD_SEP.match(line) for line in code.splitlines()):
+    if any(_is_md_sep(line) for line in code.splitlines()):
         return "markdown"
     return None
 
@@ -151,13 +156,10 @@ def _repair_svg(code: str) -> tuple[str, bool]:
 
 
 def _bare_table(text: str) -> Extracted | None:
-    m = None
-    for m in _HTML_TABLE.finditer(text):
-        pass
-    html = m
-    latex = None
-    for latex in _LATEX_TABLE.finditer(text):
-        pass
+    htmls = list(_HTML_TABLE.finditer(text))
+    html = htmls[-1] if htmls else None
+    latexes = list(_LATEX_TABLE.finditer(text))
+    latex = latexes[-1] if latexes else None
     md = _markdown_table(text)
     cands: list[tuple[int, Extracted]] = []
     if html is not None:
@@ -182,7 +184,7 @@ def _markdown_table(text: str) -> tuple[int, str] | None:
     found = None
     i = 1
     while i < len(lines):
-        if _MD_SEP.match(lines[i]) and "|" in lines[i - 1]:
+        if _is_md_sep(lines[i]) and "|" in lines[i - 1]:
             j = i + 1
             while j < len(lines) and "|" in lines[j] and lines[j].strip():
                 j += 1

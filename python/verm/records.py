@@ -141,7 +141,7 @@ class RewardResult:
     reward: float
     severity_sum: float | None = None
     errors: list[VisualError] = field(default_factory=list)
-    status: str = "ok"  # ok | no_code | render_failed | blank | critic_failed
+    status: str = "ok"  # ok | no_code | render_failed | blank | critic_failed | critic_unparseable | bad_request
     render_status: str | None = None
     critic: str = ""
     seconds_by_stage: dict[str, float] = field(default_factory=dict)

@@ -238,17 +238,14 @@ def isolate_network() -> str:
     itself otherwise. Returns ``"netns"``, ``"userns+netns"`` or ``""`` when neither works.
     Call it before starting threads.
     """
-    if sys.platform != "linux" or not hasattr(os, "unshare"):
+    if sys.platform != "linux":
         return ""
-    try:
-        os.unshare(os.CLONE_NEWNET)
+    libc = _lib()
+    clone_newnet, clone_newuser = 0x40000000, 0x10000000
+    if libc.unshare(clone_newnet) == 0:
         return "netns"
-    except OSError:
-        pass
     uid, gid = os.getuid(), os.getgid()
-    try:
-        os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET)
-    except OSError:
+    if libc.unshare(clone_newuser | clone_newnet) != 0:
         return ""
     try:
         with open("/proc/self/setgroups", "w") as f:

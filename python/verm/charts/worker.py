@@ -12,75 +12,12 @@ Nothing from the job is ever unpickled: the child's reply is JSON + bytes, valid
 
 from __future__ import annotations
 
-import json
 import os
-import select
 import signal
-import struct
 import sys
 import time
 
-_FRAME = struct.Struct("<IQ")
-MAX_HEADER = 8 * 1024 * 1024
-
-
-# --------------------------------------------------------------------------------- framing
-def write_frame(fd: int, header: dict, payload=b"") -> None:
-    """Write one frame (blocking) to a file descriptor."""
-    hb = json.dumps(header).encode("utf-8")
-    mv = memoryview(payload).cast("B") if len(payload) else memoryview(b"")
-    _write_all(fd, _FRAME.pack(len(hb), len(mv)) + hb)
-    _write_all(fd, mv)
-
-
-def _write_all(fd: int, data) -> None:
-    mv = memoryview(data)
-    while len(mv):
-        n = os.write(fd, mv[: 1 << 20])
-        mv = mv[n:]
-
-
-def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes | None:
-    """Read exactly ``n`` bytes; None on EOF or when ``deadline`` (monotonic) passes."""
-    buf = bytearray(n)
-    mv = memoryview(buf)
-    got = 0
-    while got < n:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            r, _, _ = select.select([fd], [], [], left)
-            if not r:
-                return None
-        k = os.readv(fd, [mv[got:]])
-        if k == 0:
-            return None
-        got += k
-    return bytes(buf) if n < 4096 else buf  # type: ignore[return-value]
-
-
-def read_frame(fd: int, deadline: float | None = None, max_payload: int = 1 << 34):
-    """Read one frame; returns (header dict, payload bytes) or None (EOF, timeout, malformed)."""
-    head = read_exact(fd, _FRAME.size, deadline)
-    if head is None:
-        return None
-    hlen, plen = _FRAME.unpack(head)
-    if hlen > MAX_HEADER or plen > max_payload:
-        return None
-    hb = read_exact(fd, hlen, deadline) if hlen else b""
-    if hb is None:
-        return None
-    try:
-        header = json.loads(bytes(hb).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(header, dict):
-        return None
-    payload = read_exact(fd, plen, deadline) if plen else b""
-    if payload is None:
-        return None
-    return header, payload
+from verm.charts.protocol import read_frame, write_frame
 
 
 # --------------------------------------------------------------------------- figure capture
@@ -228,9 +165,12 @@ class _Capped:
 
 
 def _tail(exc: BaseException, lines: int = 8) -> str:
+    """The exception's last lines, keeping only frames of the job's own code."""
     import traceback
 
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    te = traceback.TracebackException.from_exception(exc)
+    te.stack = traceback.StackSummary.from_list([f for f in te.stack if f.filename == "<chart>"])
+    text = "".join(te.format())
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
@@ -289,6 +229,9 @@ def _run_child(job: dict, out_fd: int, tmp: str, read_roots: list[str]) -> None:
         _STATE.dpi = job.get("dpi")
         _STATE.active = True
         code = job["code"]
+        import linecache
+
+        linecache.cache["<chart>"] = (len(code), None, code.splitlines(True), "<chart>")
         ns = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": os.path.join(tmp, "chart.py")}
         try:
             compiled = compile(code, "<chart>", "exec")
@@ -393,7 +336,41 @@ def _warm() -> None:
     _rgba_of(fig, {})
     _rgba_of(fig, {"bbox_inches": "tight"})
     plt.close("all")
-    matplotlib.rcdefaults() if False else None
+    # Then one program of every common kind, so font lookups, text metrics, lazily imported
+    # modules and style files are cached before forking. State that could change what a job
+    # draws is restored: rcParams, the figure registry and the working directory.
+    if os.environ.get("VERM_CHART_WARMUP", "full") != "full":
+        _finish_warm()
+        return
+    import copy
+    import tempfile
+
+    from verm.charts.samples import KINDS, chart_programs
+
+    rc = copy.deepcopy(dict(matplotlib.rcParams))
+    cwd = os.getcwd()
+    import warnings
+
+    with tempfile.TemporaryDirectory(prefix="verm-warm-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        os.chdir(tmp)
+        try:
+            for prog in chart_programs(len(KINDS), seed=424242):
+                code = "\n".join(ln for ln in prog.code.splitlines() if "style.use" not in ln)
+                try:
+                    exec(compile(code, "<warm-up>", "exec"), {"__name__": "__warmup__"})
+                    for num in plt.get_fignums():
+                        _rgba_of(plt.figure(num), {})
+                except Exception:
+                    pass
+                plt.close("all")
+        finally:
+            os.chdir(cwd)
+    matplotlib.rcParams.update(rc)
+    _finish_warm()
+
+
+def _finish_warm() -> None:
     import gc
 
     gc.collect()
@@ -440,8 +417,8 @@ def _serve(job_fd: int, reply_fd: int) -> None:
                 pass
         elif timed_out:
             _killpg(pid)
-        # reap (the child exits right after writing, or was killed)
-        _, wstatus = _wait(pid, 2.0)
+        # reap (the child exits right after writing, was killed, or sent garbage: kill it)
+        _, wstatus = _wait(pid, 1.0)
         os.close(r)
         header: dict
         payload = b""

@@ -85,43 +85,66 @@ def _severity(value: Any) -> int:
 
 
 def _candidates(text: str) -> list[str]:
-    """Snippets that may hold the JSON object, most likely first."""
+    """Snippets that may hold the JSON answer, most likely first."""
     body = _THINK.sub("", text).strip()
-    out = []
-    fences = [m.group(1) for m in _FENCE.finditer(body)]
-    out.extend(reversed(fences))
-    start = body.find("{")
-    if start >= 0:
-        end = body.rfind("}")
-        out.append(body[start : end + 1] if end > start else body[start:])
-        out.append(body[start:])
+    out = [m.group(1) for m in _FENCE.finditer(body)][::-1]
+    starts = [i for i in (body.find("{"), body.find("[")) if i >= 0]
+    if starts:
+        start = min(starts)
+        close = "}" if body[start] == "{" else "]"
+        end = body.rfind(close)
+        if end > start:
+            out.append(body[start : end + 1])  # prose after a complete object
+        out.append(body[start:])  # truncated answers
     out.append(body)
-    return [c for c in out if c.strip()]
+    seen: set[str] = set()
+    return [c for c in out if c.strip() and not (c in seen or seen.add(c))]
+
+
+def _looks_like_critique(obj: Any) -> bool:
+    if not isinstance(obj, dict):
+        return False
+    for key, val in obj.items():
+        k = str(key).lower()
+        if k in _ERROR_LIST_KEYS or k.endswith("_count") or (isinstance(val, list) and "error" in k):
+            return True
+    return False
+
+
+def _as_object(obj: Any) -> Any:
+    if isinstance(obj, list) and obj and all(isinstance(o, dict) for o in obj):
+        # a bare list: a list of errors, or a list holding the answer object
+        if len(obj) == 1 and _looks_like_critique(obj[0]):
+            return obj[0]
+        return {"errors": obj}
+    if isinstance(obj, list) and not obj:
+        return {"errors": []}
+    return obj
 
 
 def _load_object(text: str) -> dict[str, Any]:
     import json_repair
 
-    last_err = "no JSON object found"
-    for cand in _candidates(text):
+    fallback: dict[str, Any] | None = None
+    cands = _candidates(text)
+    fenced = set(m.group(1) for m in _FENCE.finditer(_THINK.sub("", text)))
+    # strict parses first (a complete object followed by prose), then repairs in order (the
+    # to-the-end candidates keep what a truncated answer got right)
+    repair_order = sorted(cands, key=lambda c: (c not in fenced, -len(c)))
+    attempts = [(c, True) for c in cands] + [(c, False) for c in repair_order]
+    for cand, strict in attempts:
         try:
-            obj = json.loads(cand)
-        except ValueError:
-            try:
-                obj = json_repair.loads(cand)
-            except Exception as exc:  # json_repair may raise on pathological input
-                last_err = f"unrepairable JSON: {exc}"
-                continue
-        if isinstance(obj, list) and obj and all(isinstance(o, dict) for o in obj):
-            # A bare list: either a list of errors or a list holding the object.
-            if len(obj) == 1 and any(k in obj[0] for k in _ERROR_LIST_KEYS):
-                obj = obj[0]
-            else:
-                obj = {"errors": obj}
-        if isinstance(obj, dict) and obj:
-            return obj
-        last_err = "no JSON object found"
-    raise CritiqueParseError(last_err)
+            parsed = [json.loads(cand) if strict else json_repair.loads(cand)]
+        except Exception:  # json_repair may raise on pathological input
+            continue
+        for obj in map(_as_object, parsed):
+            if _looks_like_critique(obj):
+                return obj
+            if isinstance(obj, dict) and obj and fallback is None:
+                fallback = obj
+    if fallback is not None:
+        return fallback
+    raise CritiqueParseError("no JSON object found")
 
 
 def _count_key(key: str, kind: str) -> str | None:

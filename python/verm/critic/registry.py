@@ -16,7 +16,7 @@ from typing import Any
 
 from verm.critic.base import Critic
 
-__all__ = ["DEFAULT_CRITIC", "make_critic"]
+__all__ = ["DEFAULT_CRITIC", "add_critic_arguments", "critic_from_args", "make_critic"]
 
 DEFAULT_CRITIC = "pixel"
 
@@ -79,3 +79,37 @@ def make_critic(spec: str | Critic | None = None, **kwargs: Any) -> Critic:
     raise ValueError(
         f"unknown critic {spec!r}; use pixel, openai:URL[,URL], hf:PATH, vllm:PATH or py:MODULE:ATTR"
     )
+
+
+def add_critic_arguments(parser) -> None:
+    """The critic options shared by ``verm reward``, ``verm reward-batch`` and ``verm serve``."""
+    g = parser.add_argument_group("critic")
+    g.add_argument("--critic", default=DEFAULT_CRITIC,
+                   help="pixel | openai:URL[,URL...] | hf:PATH | vllm:PATH | py:MODULE:ATTR (default: pixel)")
+    g.add_argument("--critic-model", default=None, help="model name for openai: critics (default: ask the server)")
+    g.add_argument("--api-key", default=None, help="bearer token for openai: critics (default: $OPENAI_API_KEY)")
+    g.add_argument("--prompt-template", default=None, help="a prompt template file for generative critics")
+    g.add_argument("--retries", type=int, default=None, help="re-samples of unparseable answers (generative critics)")
+    g.add_argument("--max-concurrency", type=int, default=None, help="requests in flight (openai: critics)")
+    g.add_argument("--critic-batch-size", type=int, default=None, help="pairs per generate call (hf: critics)")
+    g.add_argument("--device", default=None, help="device for hf: critics (auto, cpu, cuda:0, ...)")
+
+
+def critic_from_args(args) -> Critic:
+    """Build the critic described by :func:`add_critic_arguments` options."""
+    import os
+
+    spec = args.critic
+    scheme = spec.split(":", 1)[0].lower()
+    kwargs: dict[str, Any] = {}
+    if scheme in ("openai", "hf", "vllm"):
+        kwargs["template"] = args.prompt_template
+        kwargs["retries"] = args.retries
+    if scheme == "openai":
+        kwargs["model"] = args.critic_model
+        kwargs["api_key"] = args.api_key or os.environ.get("OPENAI_API_KEY")
+        kwargs["max_concurrency"] = args.max_concurrency
+    if scheme == "hf":
+        kwargs["batch_size"] = args.critic_batch_size
+        kwargs["device"] = args.device
+    return make_critic(spec, **kwargs)

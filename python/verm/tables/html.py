@@ -173,6 +173,10 @@ def parse_html(code: str, limits: TableLimits) -> Table:
     except (etree.ParserError, ValueError) as exc:
         raise TableParseError(f"HTML could not be parsed: {exc}", "syntax", "html") from exc
     tables = [root] if root.tag == "table" else root.xpath("//table")
+    if not tables and re.search(r"<\s*tr\b", code, re.I):
+        # bare rows without <table>: the parser drops them, so wrap them as a fragment
+        root = lxml.html.fromstring("<table>" + code + "</table>")
+        tables = [root] if root.tag == "table" else root.xpath("//table")
     if not tables:
         raise TableParseError("no <table> element found", "no_table", "html")
     table = tables[0]

@@ -446,6 +446,8 @@ def _split_rows(body: str, limits: TableLimits) -> list[tuple[str, list[str]]]:
             continue
         if ch == "{":
             depth += 1
+            if depth > 64:
+                raise _err("braces nest more than 64 deep", "too_large")
         elif ch == "}":
             depth -= 1
             if depth < 0:
@@ -568,5 +570,8 @@ def parse_latex(code: str, limits: TableLimits) -> Table:
             if not used[r][k]:
                 out.append(Cell(text="", row=r, col=k, header=r < header_rows,
                                 align=col_aligns[k] if k < len(col_aligns) else None))
+    for c in out:  # emphasis of an empty cell is invisible: canonical False
+        if not c.text.strip():
+            c.bold = c.italic = False
     out.sort(key=lambda c: (c.row, c.col))
     return Table(cells=out, n_rows=n_rows, n_cols=n_cols, fmt="latex")

@@ -170,7 +170,8 @@ def parse_markdown(code: str, limits: TableLimits) -> Table:
         row = []
         for k, raw in enumerate(src):
             text, bold, italic = parse_inline(raw)
-            row.append(Cell(text=text, header=(r == 0), align=aligns[k], bold=bold,
+            # header cells are <th>: bold unless the source says otherwise
+            row.append(Cell(text=text, header=(r == 0), align=aligns[k], bold=bold or r == 0,
                             italic=italic))
         rows.append(row)
     return finalize(rows, limits, "markdown")

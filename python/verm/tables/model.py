@@ -29,7 +29,7 @@ class TableLimits:
     :class:`TableParseError` (``reason="too_large"`` or ``"bad_span"``).
     """
 
-    max_chars: int = 2_000_000
+    max_chars: int = 1_000_000
     max_rows: int = 5_000
     max_cols: int = 500
     max_cells: int = 100_000
@@ -59,6 +59,10 @@ class Cell:
     italic: bool = False
     background: str | None = None
     border: float | None = None
+
+    def effective_align(self) -> str:
+        """The alignment a browser applies: explicit, else centre for headers, else left."""
+        return self.align or ("center" if self.header else "left")
 
 
 @dataclass
@@ -179,7 +183,15 @@ class Table:
 
     def to_latex(self) -> str:
         """A ``tabular`` with ``\\hline`` rules, ``\\multicolumn`` and ``\\multirow``."""
-        spec = "|" + "|".join("l" for _ in range(self.n_cols)) + "|"
+        from collections import Counter
+
+        votes = [Counter() for _ in range(self.n_cols)]
+        for c in self.cells:
+            if c.colspan == 1:
+                votes[c.col][c.effective_align()] += 1
+        col_align = [v.most_common(1)[0][0] if v else "left" for v in votes]
+        letter = {"left": "l", "center": "c", "right": "r"}
+        spec = "|" + "|".join(letter[a] for a in col_align) + "|"
         anchors = {(c.row, c.col): c for c in self.cells}
         covered = set()
         for c in self.cells:
@@ -187,6 +199,7 @@ class Table:
                 for k in range(c.col, c.col + c.colspan):
                     if (r, k) != (c.row, c.col):
                         covered.add((r, k))
+        nh = self.header_rows()
         lines = ["\\begin{tabular}{" + spec + "}", "\\hline"]
         for r in range(self.n_rows):
             items = []
@@ -209,17 +222,33 @@ class Table:
                     body = f"\\textbf{{{body}}}"
                 if c.italic:
                     body = f"\\textit{{{body}}}"
+                if c.background:
+                    hexcol = _hex_color(c.background)
+                    if hexcol:
+                        body = f"\\cellcolor[HTML]{{{hexcol}}}{body}"
                 if c.rowspan > 1:
                     body = f"\\multirow{{{c.rowspan}}}{{*}}{{{body}}}"
-                if c.colspan > 1 or c.align:
-                    a = {"left": "l", "center": "c", "right": "r", None: "l"}[c.align]
+                if c.colspan > 1 or c.effective_align() != col_align[c.col]:
+                    a = letter[c.effective_align()]
                     body = f"\\multicolumn{{{c.colspan}}}{{|{a}|}}{{{body}}}"
                 items.append(body)
                 k += c.colspan
             lines.append(" & ".join(items) + " \\\\")
-            lines.append("\\hline")
+            # booktabs' \midrule marks the end of the header rows (the LaTeX parser reads it so)
+            lines.append("\\midrule" if r == nh - 1 else "\\hline")
         lines.append("\\end{tabular}")
         return "\n".join(lines) + "\n"
+
+
+def _hex_color(color: str) -> str | None:
+    """``RRGGBB`` for a CSS colour (via Pillow), or None if Pillow does not know it."""
+    try:
+        from PIL import ImageColor
+
+        r, g, b = ImageColor.getrgb(color)[:3]
+    except (ValueError, ImportError):
+        return None
+    return f"{r:02X}{g:02X}{b:02X}"
 
 
 def _cell_html(c: Cell) -> str:
@@ -276,6 +305,8 @@ def finalize(
                 elif v > limits.max_span:
                     raise TableParseError(f"{name}={v} exceeds the limit of {limits.max_span}",
                                           "bad_span", fmt)
+            if not c.text.strip():  # emphasis of an empty cell is invisible: canonical False
+                c.bold = c.italic = False
             while k in busy:
                 k += 1
             # a colspan running into a slot held by a rowspan from above is cut short there

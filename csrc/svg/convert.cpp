@@ -1,0 +1,358 @@
+// Structure: document size and root transform, groups, use/symbol/nested svg, switch.
+#include "svg/convert.h"
+
+#include <cmath>
+
+namespace verm::svg {
+
+namespace {
+bool nonzero(const std::optional<Rect>& r) { return r && r->w > 0 && r->h > 0; }
+}  // namespace
+
+scene::Scene Converter::convert() {
+  NodeId svg = doc_.root();
+  State st;
+  const Length def{100, Unit::Percent};
+  Length w = length_attr(svg, AId::Width).value_or(def);
+  Length h = length_attr(svg, AId::Height).value_or(def);
+  auto vb = viewbox(svg);
+  bool restore = false;
+  if ((w.unit == Unit::Percent || h.unit == Unit::Percent) && !vb) {
+    if (w.unit == Unit::Percent) w = {w.value, Unit::None};  // % of the 100x100 default size
+    if (h.unit == Unit::Percent) h = {h.value, Unit::None};
+    restore = true;
+  }
+  double W, H;
+  if (vb) {
+    st.view_box = {vb->x, vb->y, vb->w, vb->h};
+    W = w.unit == Unit::Percent ? vb->w * w.value / 100.0
+                                : convert_length(w, svg, AId::Width, Units::UserSpaceOnUse, st);
+    H = h.unit == Unit::Percent ? vb->h * h.value / 100.0
+                                : convert_length(h, svg, AId::Height, Units::UserSpaceOnUse, st);
+  } else {
+    W = convert_length(w, svg, AId::Width, Units::UserSpaceOnUse, st);
+    H = convert_length(h, svg, AId::Height, Units::UserSpaceOnUse, st);
+  }
+  if (!(W > 0) || !(H > 0) || !std::isfinite(W) || !std::isfinite(H))
+    throw InputError("SVG: the document has an invalid size");
+  ViewBox view = vb ? *vb : ViewBox{0, 0, W, H};
+  if (!vb) st.view_box = {0, 0, W, H};
+  Transform root_ts = view_box_transform(view, aspect(svg), W, H);
+
+  scene::Group content;
+  if (is_visible_element(svg)) convert_element(svg, st, content);
+
+  if (restore) {
+    scene::Group tmp;
+    tmp.transform = root_ts;
+    tmp.children = content.children;
+    scene::Node wrapper{tmp};
+    if (auto bb = node_bbox(wrapper); bb && bb->right() > 0 && bb->bottom() > 0) {
+      W = bb->right();
+      H = bb->bottom();
+    }
+  }
+
+  auto round_dim = [](double v) { return std::max(1.0, std::round(v)); };
+  double iw = round_dim(W), ih = round_dim(H);
+  double ow = iw, oh = ih;
+  if (opts_.width > 0) {
+    ow = opts_.width;
+    oh = std::ceil(ow * ih / iw);
+  } else if (opts_.height > 0) {
+    oh = opts_.height;
+    ow = std::ceil(oh * iw / ih);
+  }
+  if (!(ow * oh <= static_cast<double>(opts_.limits.max_pixels)) || ow > 1e8 || oh > 1e8)
+    throw InputError("output of " + std::to_string(static_cast<long long>(std::min(ow, 1e18))) +
+                     "x" + std::to_string(static_cast<long long>(std::min(oh, 1e18))) +
+                     " pixels exceeds max_pixels=" + std::to_string(opts_.limits.max_pixels));
+  scene::Scene sc;
+  sc.width = static_cast<int>(ow);
+  sc.height = static_cast<int>(oh);
+  sc.root.transform = Transform::scale(ow / iw, oh / ih) * root_ts;
+  sc.root.children = std::move(content.children);
+  // background-color on the root svg (non-standard, as resvg).
+  if (const std::string* bg = doc_.attr(svg, AId::BackgroundColor)) {
+    PaintValue pv;
+    if (parse_paint(*bg, pv) && pv.kind == PaintValue::Kind::Color) {
+      scene::PathNode p;
+      p.path.move_to(view.x, view.y);
+      p.path.line_to(view.x + view.w, view.y);
+      p.path.line_to(view.x + view.w, view.y + view.h);
+      p.path.line_to(view.x, view.y + view.h);
+      p.path.close();
+      scene::Fill f;
+      f.paint = to_color({pv.color.r, pv.color.g, pv.color.b, 1});
+      f.opacity = pv.color.a;
+      p.fill = f;
+      sc.root.children.insert(sc.root.children.begin(), make_node(std::move(p)));
+    }
+  }
+  return sc;
+}
+
+void Converter::convert_children(NodeId parent, const State& st, scene::Group& out) {
+  for (NodeId c = doc_.first_child(parent); c != kNoNode; c = doc_.next_sibling(c))
+    convert_element(c, st, out);
+}
+
+void Converter::convert_element(NodeId n, const State& st, scene::Group& parent) {
+  const NodeData& d = doc_.node(n);
+  if (d.is_text) return;
+  EId tag = d.tag;
+  if (!is_graphic(tag) && tag != EId::G && tag != EId::Switch && tag != EId::Svg) return;
+  if (!is_visible_element(n)) return;
+  if (tag == EId::Use) { convert_use(n, st, parent); return; }
+  if (tag == EId::Svg && doc_.parent(n) != kNoNode) {
+    // Nested svg: its group attributes are applied once, by convert_svg's inner group.
+    convert_svg(n, st, parent);
+    return;
+  }
+  if (tag == EId::Switch) {
+    NodeId child = kNoNode;
+    for (NodeId c = doc_.first_child(n); c != kNoNode; c = doc_.next_sibling(c))
+      if (!doc_.node(c).is_text && is_condition_passed(c)) { child = c; break; }
+    if (child == kNoNode) return;
+    convert_group(n, st, false, parent, [&](scene::Group& g) { convert_element(child, st, g); });
+    return;
+  }
+  convert_group(n, st, false, parent, [&](scene::Group& g) {
+    if (is_shape(tag)) {
+      if (auto p = convert_shape(n, st)) convert_path(n, std::move(*p), st, g);
+    } else if (tag == EId::Image) {
+      convert_image(n, st, g);
+    } else if (tag == EId::Text) {
+      convert_text(n, st, g);
+    } else if (tag == EId::Svg) {
+      if (doc_.parent(n) != kNoNode) convert_svg(n, st, g);
+      else convert_children(n, st, g);
+    } else if (tag == EId::G) {
+      convert_children(n, st, g);
+    }
+  });
+}
+
+void Converter::convert_clip_path_elements(NodeId clip, const State& st, scene::Group& out) {
+  for (NodeId c = doc_.first_child(clip); c != kNoNode; c = doc_.next_sibling(c)) {
+    const NodeData& d = doc_.node(c);
+    if (d.is_text || !is_graphic(d.tag)) continue;
+    if (!is_visible_element(c)) continue;
+    if (d.tag == EId::Use) { convert_use(c, st, out); continue; }
+    EId tag = d.tag;
+    convert_group(c, st, false, out, [&](scene::Group& g) {
+      if (is_shape(tag) && tag != EId::Line) {
+        if (auto p = convert_shape(c, st)) convert_path(c, std::move(*p), st, g);
+      } else if (tag == EId::Text) {
+        convert_text(c, st, g);
+      }
+    });
+  }
+}
+
+void Converter::convert_group(NodeId n, const State& st, bool force, scene::Group& parent,
+                              const std::function<void(scene::Group&)>& collect,
+                              std::optional<Transform> transform_override) {
+  DepthGuard dg(*this);
+  scene::Group g;
+  bool in_clip = st.parent_clip_path != kNoNode;
+  g.opacity = in_clip ? 1.f : opacity_attr(n, AId::Opacity);
+  g.transform = transform_override ? *transform_override : resolve_transform(n, AId::Transform, st);
+  std::string_view blend = str_attr(n, AId::MixBlendMode);
+  using BM = scene::BlendMode;
+  static const std::pair<const char*, BM> kModes[] = {
+      {"normal", BM::Normal}, {"multiply", BM::Multiply}, {"screen", BM::Screen},
+      {"overlay", BM::Overlay}, {"darken", BM::Darken}, {"lighten", BM::Lighten},
+      {"color-dodge", BM::ColorDodge}, {"color-burn", BM::ColorBurn},
+      {"hard-light", BM::HardLight}, {"soft-light", BM::SoftLight},
+      {"difference", BM::Difference}, {"exclusion", BM::Exclusion}, {"hue", BM::Hue},
+      {"saturation", BM::Saturation}, {"color", BM::Color}, {"luminosity", BM::Luminosity}};
+  for (const auto& [name, mode] : kModes)
+    if (blend == name) g.blend = mode;
+  g.isolate = str_attr(n, AId::Isolation) == "isolate";
+  EId tag = doc_.tag(n);
+  bool is_g_or_use = tag == EId::G || tag == EId::Use;
+
+  collect(g);
+
+  bool has_clip = doc_.has_attr(n, AId::ClipPath) && str_attr(n, AId::ClipPath) != "none";
+  bool has_mask = !in_clip && doc_.has_attr(n, AId::Mask) && str_attr(n, AId::Mask) != "none";
+  bool has_filter = !in_clip && doc_.has_attr(n, AId::Filter) && str_attr(n, AId::Filter) != "none";
+  std::optional<Rect> bbox;
+  if (has_clip || has_mask || has_filter) {
+    bbox = object_bbox(g);
+    if (!nonzero(bbox)) bbox.reset();
+  }
+  if (has_clip) {
+    NodeId link = doc_.func_iri(n, AId::ClipPath);
+    if (link != kNoNode) {
+      if (is_active(link)) {
+        // Recursive reference: treated as clip-path="none".
+      } else {
+        g.clip_path = convert_clip_path(link, st, bbox);
+        if (!g.clip_path) return;
+      }
+    }
+  }
+  if (has_mask) {
+    NodeId link = doc_.func_iri(n, AId::Mask);
+    if (link != kNoNode && !is_active(link)) {
+      g.mask = convert_mask(link, st, bbox);
+      if (!g.mask) return;
+    }
+  }
+  if (has_filter) {
+    if (!convert_filters(n, st, bbox, g.filters)) return;
+  }
+  bool required = g.opacity != 1.f || g.clip_path || g.mask || !g.filters.empty() ||
+                  !g.transform.is_identity() || g.blend != scene::BlendMode::Normal ||
+                  g.isolate || is_g_or_use || force;
+  (void)required;
+  if (g.children.empty() && g.filters.empty()) return;  // nothing to draw
+  if (!g.needs_layer() && g.transform.is_identity()) {
+    for (auto& c : g.children) parent.children.push_back(std::move(c));
+    return;
+  }
+  parent.children.push_back(make_node(std::move(g)));
+}
+
+// ---- use / symbol / nested svg -------------------------------------------------------------
+
+void Converter::use_children(NodeId n, const Transform& ts, const State& st, scene::Group& parent) {
+  convert_group(
+      n, st, !ts.is_identity(), parent,
+      [&](scene::Group& g) {
+        if (st.parent_clip_path != kNoNode) convert_clip_path_elements(n, st, g);
+        else convert_children(n, st, g);
+      },
+      ts);
+}
+
+namespace {
+std::optional<Transform> symbol_viewbox_transform(Converter& c, NodeId node, NodeId linked,
+                                                  const State& st) {
+  const Length def{100, Unit::Percent};
+  double w = c.convert_user_length(node, AId::Width, st, def);
+  double h = c.convert_user_length(node, AId::Height, st, def);
+  if (c.doc().tag(node) == EId::Svg) {
+    if (st.use_w) w = *st.use_w;
+    if (st.use_h) h = *st.use_h;
+  }
+  if (!(w > 0) || !(h > 0)) return std::nullopt;
+  auto vb = c.viewbox(linked);
+  if (!vb) return std::nullopt;
+  return view_box_transform(*vb, c.aspect(linked), w, h);
+}
+
+std::optional<Rect> get_clip_rect(Converter& c, NodeId use_node, NodeId symbol, const State& st) {
+  std::string_view ov = c.str_attr(symbol, AId::Overflow);
+  if (ov == "visible" || ov == "auto") return std::nullopt;
+  if (c.doc().tag(use_node) == EId::Svg) {
+    if (!st.use_w && !st.use_h) {
+      if (!(c.doc().has_attr(use_node, AId::Width) && c.doc().has_attr(use_node, AId::Height)))
+        return std::nullopt;
+    }
+  }
+  const Length def{100, Unit::Percent};
+  double x = c.convert_user_length(use_node, AId::X, st, Length{});
+  double y = c.convert_user_length(use_node, AId::Y, st, Length{});
+  double w = c.convert_user_length(use_node, AId::Width, st, def);
+  double h = c.convert_user_length(use_node, AId::Height, st, def);
+  if (c.doc().tag(use_node) == EId::Svg) {
+    if (st.use_w) w = *st.use_w;
+    if (st.use_h) h = *st.use_h;
+  }
+  if (!(w > 0) || !(h > 0)) return std::nullopt;
+  return Rect{x, y, w, h};
+}
+
+scene::Group clip_element(const Rect& r, const Transform& ts) {
+  auto cp = std::make_shared<scene::ClipPath>();
+  scene::PathNode p;
+  p.path.move_to(r.x, r.y);
+  p.path.line_to(r.right(), r.y);
+  p.path.line_to(r.right(), r.bottom());
+  p.path.line_to(r.x, r.bottom());
+  p.path.close();
+  p.fill = scene::Fill{};
+  cp->children.push_back(make_node(std::move(p)));
+  scene::Group g;
+  g.transform = ts;
+  g.clip_path = cp;
+  return g;
+}
+}  // namespace
+
+void Converter::convert_use(NodeId n, const State& st, scene::Group& parent) {
+  NodeId child = doc_.first_child(n);
+  if (child == kNoNode) return;
+  EId ctag = doc_.tag(child);
+  if (st.parent_clip_path != kNoNode && ctag == EId::Symbol) return;
+  State ust = st;
+  {
+    auto ctx = std::make_shared<ContextPaint>();
+    ctx->use_node = n;
+    ust.context = ctx;
+  }
+  Transform orig_ts = resolve_transform(n, AId::Transform, st);
+  double x = convert_user_length(n, AId::X, ust, Length{});
+  double y = convert_user_length(n, AId::Y, ust, Length{});
+  Transform new_ts = Transform::translate(x, y);
+  bool symbol = ctag == EId::Symbol;
+  if (symbol) {
+    if (auto vts = symbol_viewbox_transform(*this, n, child, ust)) new_ts = new_ts * *vts;
+    if (auto clip = get_clip_rect(*this, n, child, ust)) {
+      scene::Group g = clip_element(*clip, orig_ts);
+      convert_group(
+          n, ust, true, g,
+          [&](scene::Group& g2) { use_children(child, new_ts, ust, g2); }, Transform{});
+      if (g.children.empty()) return;
+      parent.children.push_back(make_node(std::move(g)));
+      return;
+    }
+  }
+  orig_ts = orig_ts * new_ts;
+  if (symbol) {
+    convert_group(
+        n, ust, false, parent,
+        [&](scene::Group& g) { use_children(child, Transform{}, ust, g); }, orig_ts);
+  } else {
+    if (ctag == EId::Svg) {
+      const Length def{100, Unit::Percent};
+      ust.use_w.reset();
+      ust.use_h.reset();
+      if (doc_.has_attr(n, AId::Width)) ust.use_w = convert_user_length(n, AId::Width, ust, def);
+      if (doc_.has_attr(n, AId::Height)) ust.use_h = convert_user_length(n, AId::Height, ust, def);
+    }
+    use_children(n, orig_ts, ust, parent);
+  }
+}
+
+void Converter::convert_svg(NodeId n, const State& st, scene::Group& parent) {
+  Transform orig_ts = resolve_transform(n, AId::Transform, st);
+  double x = convert_user_length(n, AId::X, st, Length{});
+  double y = convert_user_length(n, AId::Y, st, Length{});
+  Transform new_ts = Transform::translate(x, y);
+  if (auto vts = symbol_viewbox_transform(*this, n, n, st)) new_ts = new_ts * *vts;
+  State nst = st;
+  if (auto vb = viewbox(n)) {
+    nst.view_box = {vb->x, vb->y, vb->w, vb->h};
+  } else {
+    const Length def{100, Unit::Percent};
+    double w = convert_user_length(n, AId::Width, st, def);
+    double h = convert_user_length(n, AId::Height, st, def);
+    if (st.use_w) w = *st.use_w;
+    if (st.use_h) h = *st.use_h;
+    if (w > 0 && h > 0) nst.view_box = {x, y, w, h};
+  }
+  if (auto clip = get_clip_rect(*this, n, n, st)) {
+    scene::Group g = clip_element(*clip, orig_ts);
+    use_children(n, new_ts, nst, g);
+    if (g.children.empty()) return;
+    parent.children.push_back(make_node(std::move(g)));
+  } else {
+    use_children(n, orig_ts * new_ts, nst, parent);
+  }
+}
+
+}  // namespace verm::svg

@@ -1,0 +1,527 @@
+"""PixelCritic: verm's embedded, weight-free, deterministic critic.
+
+Pipeline per pair: composite over white -> bring the prediction onto the ground truth's canvas
+(uniform rescale when the aspect ratios agree; for tables the scale comes from the row pitch and
+the canvases are anchored top-left) -> a tolerance-band difference (each pixel is compared with the
+3x3 neighbourhood range of the other image, which absorbs resampling and JPEG noise) -> connected
+changed regions -> one :class:`~verm.records.VisualError` per region, categorised by kind-specific
+rules (see docs/pixel-critic.md). Tables are compared cell by cell on detected grid lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from verm.critic.base import Pair, to_rgb
+from verm.data.common import location_phrase, severity_from_area
+from verm.records import CATEGORIES, Critique, VisualError
+
+
+@dataclass
+class _Region:
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    mask: np.ndarray  # changed pixels inside the bbox
+    kind: str = ""  # colour | missing | extra | changed
+    text_like: bool = False
+    recoloured_from_scene: bool = False
+    thin: bool = False
+
+    @property
+    def area(self) -> int:
+        return (self.y1 - self.y0) * (self.x1 - self.x0)
+
+
+def _resize(img: np.ndarray, w: int, h: int) -> np.ndarray:
+    from PIL import Image
+
+    if img.shape[1] == w and img.shape[0] == h:
+        return img
+    return np.asarray(Image.fromarray(img).resize((max(1, w), max(1, h)), Image.BILINEAR))
+
+
+def _band_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pixel distance of ``a`` outside b's 3x3 min/max band, and vice versa (max over channels)."""
+    a16 = a.astype(np.int16)
+    b16 = b.astype(np.int16)
+    bmax = ndi.maximum_filter(b16, size=(3, 3, 1))
+    bmin = ndi.minimum_filter(b16, size=(3, 3, 1))
+    amax = ndi.maximum_filter(a16, size=(3, 3, 1))
+    amin = ndi.minimum_filter(a16, size=(3, 3, 1))
+    e1 = np.maximum(np.maximum(a16 - bmax, bmin - a16), 0).max(axis=-1)
+    e2 = np.maximum(np.maximum(b16 - amax, amin - b16), 0).max(axis=-1)
+    return np.maximum(e1, e2)
+
+
+def _ink(img: np.ndarray, bg: np.ndarray, thr: int = 40) -> np.ndarray:
+    return np.abs(img.astype(np.int16) - bg.astype(np.int16)).max(axis=-1) > thr
+
+
+def _background(img: np.ndarray) -> np.ndarray:
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    return np.median(border, axis=0).astype(np.uint8)
+
+
+class PixelCritic:
+    """Weight-free CPU critic. ``critique_batch([(gt, pred, kind), ...]) -> [Critique, ...]``.
+
+    ``threshold`` is the tolerance-band distance (0-255) above which a pixel counts as changed;
+    ``min_pixels`` drops specks smaller than that many changed pixels; ``max_side`` caps the
+    analysis resolution (longer images are shrunk first, which keeps speed bounded).
+    """
+
+    name = "pixel"
+
+    def __init__(self, threshold: int = 64, min_pixels: int = 6, max_side: int = 512, merge_px: int = 6):
+        self.threshold = int(threshold)
+        self.min_pixels = int(min_pixels)
+        self.max_side = int(max_side)
+        self.merge_px = int(merge_px)
+
+    # ------------------------------------------------------------------ public API
+    def critique_batch(self, pairs: Sequence[Pair]) -> list[Critique]:
+        """One :class:`Critique` per ``(gt_image, pred_image, kind)``; never raises for bad images."""
+        out = []
+        for gt, pred, kind in pairs:
+            try:
+                errors = self.compare(gt, pred, kind)
+                ok = True
+                raw = ""
+            except (ValueError, TypeError, OSError) as exc:
+                errors, ok, raw = [], False, f"pixel critic could not read the images: {exc}"
+            cats = CATEGORIES.get(kind, ())
+            counts = {c: sum(1 for e in errors if e.category == c) for c in cats}
+            out.append(Critique(errors=errors, counts_by_category=counts, raw_text=raw, parse_ok=ok))
+        return out
+
+    def critique(self, gt, pred, kind: str) -> Critique:
+        """Single-pair convenience wrapper around :meth:`critique_batch`."""
+        return self.critique_batch([(gt, pred, kind)])[0]
+
+    # ------------------------------------------------------------------ core
+    def compare(self, gt, pred, kind: str) -> list[VisualError]:
+        """The list of visual errors between two images of ``kind``."""
+        if kind not in CATEGORIES:
+            raise ValueError(f"unknown kind {kind!r}")
+        g = to_rgb(gt)
+        p = to_rgb(pred)
+        gh0, gw0 = g.shape[:2]
+        f = 1.0
+        if max(gh0, gw0) > self.max_side:
+            f = self.max_side / max(gh0, gw0)
+            g = _resize(g, round(gw0 * f), round(gh0 * f))
+            p = _resize(p, round(p.shape[1] * f), round(p.shape[0] * f))
+        errors: list[VisualError] = []
+        if kind == "table":
+            errors = self._table(g, p)
+        else:
+            p2, canvas_err = self._align(g, p, kind)
+            if canvas_err is not None:
+                errors.append(canvas_err)
+            errors.extend(self._regions_to_errors(g, p2, kind))
+        if f != 1.0:
+            for e in errors:
+                if e.bbox is not None:
+                    e.bbox = tuple(round(v / f, 1) for v in e.bbox)  # type: ignore[assignment]
+        return errors
+
+    # ------------------------------------------------------------------ alignment
+    def _align(self, g: np.ndarray, p: np.ndarray, kind: str) -> tuple[np.ndarray, VisualError | None]:
+        gh, gw = g.shape[:2]
+        ph, pw = p.shape[:2]
+        err = None
+        ra, rb = gw / gh, pw / ph
+        if abs(ra / rb - 1.0) > 0.03:
+            cat = "structure_error"
+            err = VisualError(cat, 3, "whole image",
+                              f"The canvas proportions differ ({pw}x{ph} vs {gw}x{gh}).", (0, 0, gw, gh))
+        return _resize(p, gw, gh), err
+
+    def _changed(self, g: np.ndarray, p: np.ndarray) -> np.ndarray:
+        # a light blur on both sides evens out the contrast loss of thin lines after resampling
+        gb = ndi.uniform_filter(g, size=(3, 3, 1))
+        pb = ndi.uniform_filter(p, size=(3, 3, 1))
+        d = _band_diff(gb, pb)
+        m = d > self.threshold
+        if not m.any():
+            return m
+        lab, n = ndi.label(m)
+        sizes = ndi.sum_labels(m, lab, index=np.arange(1, n + 1))
+        keep = np.zeros(n + 1, bool)
+        keep[1:] = sizes >= self.min_pixels
+        return keep[lab]
+
+    def _regions(self, m: np.ndarray, merge_px: int | None = None) -> list[_Region]:
+        if not m.any():
+            return []
+        mp = self.merge_px if merge_px is None else merge_px
+        grown = ndi.binary_dilation(m, structure=np.ones((3, 3), bool), iterations=mp) if mp else m
+        lab, n = ndi.label(grown)
+        regs = []
+        for i, sl in enumerate(ndi.find_objects(lab), start=1):
+            if sl is None:
+                continue
+            sub = m[sl] & (lab[sl] == i)
+            ys, xs = np.nonzero(sub)
+            if len(ys) == 0:
+                continue
+            y0, y1 = sl[0].start + ys.min(), sl[0].start + ys.max() + 1
+            x0, x1 = sl[1].start + xs.min(), sl[1].start + xs.max() + 1
+            regs.append(_Region(int(y0), int(y1), int(x0), int(x1), m[y0:y1, x0:x1] & (lab[y0:y1, x0:x1] == i)))
+        return regs
+
+    def _describe_region(self, r: _Region, g: np.ndarray, p: np.ndarray, bg: np.ndarray) -> None:
+        sg, sp = g[r.y0:r.y1, r.x0:r.x1], p[r.y0:r.y1, r.x0:r.x1]
+        ig, ip = _ink(sg, bg), _ink(sp, bg)
+        m = r.mask
+        fg, fp = ig[m].mean(), ip[m].mean()
+        if fg > 0.75 and fp > 0.75:
+            r.kind = "colour"
+            # a colour that already exists right next to the region in the GT -> z-order/occlusion
+            col = np.median(sp[m], axis=0)
+            y0, y1 = max(0, r.y0 - 4), min(g.shape[0], r.y1 + 4)
+            x0, x1 = max(0, r.x0 - 4), min(g.shape[1], r.x1 + 4)
+            around = g[y0:y1, x0:x1].reshape(-1, 3).astype(np.int16)
+            close = (np.abs(around - col.astype(np.int16)).max(axis=1) < 24).mean()
+            r.recoloured_from_scene = close > 0.08
+        elif fg > 0.6 and fp < 0.35:
+            r.kind = "missing"
+        elif fp > 0.6 and fg < 0.35:
+            r.kind = "extra"
+        else:
+            r.kind = "changed"
+        # thin: changed pixels form a band a few pixels thick (outline / stroke change)
+        h, w = m.shape
+        thick = m.sum() / max(1.0, float(h + w))
+        r.thin = thick < 3.0 and max(h, w) > 24
+        # text-like: short, wide-ish, several small ink components
+        if 6 <= h <= 48 and w >= 0.8 * h:
+            # glyphs are judged against the local background (text often sits on a plate)
+            yy0, yy1 = max(0, r.y0 - 2), min(g.shape[0], r.y1 + 2)
+            xx0, xx1 = max(0, r.x0 - 2), min(g.shape[1], r.x1 + 2)
+            ring = g[yy0:yy1, xx0:xx1]
+            local = _background(ring)
+            union = _ink(sg, local) | _ink(sp, local)
+            lab, n = ndi.label(union)
+            if n >= 2:
+                sizes = ndi.sum_labels(union, lab, index=np.arange(1, n + 1))
+                fill = union.mean()
+                r.text_like = bool(np.median(sizes) < 0.35 * h * h and 0.05 < fill < 0.6)
+
+    # ------------------------------------------------------------------ svg / chart
+    def _regions_to_errors(self, g: np.ndarray, p: np.ndarray, kind: str) -> list[VisualError]:
+        m = self._changed(g, p)
+        regs = self._regions(m)
+        if not regs:
+            return []
+        bg = _background(g)
+        for r in regs:
+            self._describe_region(r, g, p, bg)
+        if kind == "svg":
+            regs = self._pair_moves(regs, g, p)
+            return [self._svg_error(r, g.shape) for r in regs]
+        return self._chart_errors(regs, g, p)
+
+    def _pair_moves(self, regs: list[_Region], g: np.ndarray, p: np.ndarray) -> list[_Region]:
+        """Merge a 'missing' region with a similar 'extra' region: one moved element."""
+        miss = [r for r in regs if r.kind == "missing"]
+        extra = [r for r in regs if r.kind == "extra"]
+        used: set[int] = set()
+        out = [r for r in regs if r.kind not in ("missing", "extra")]
+        for a in miss:
+            best, bj = None, -1
+            ca = np.median(g[a.y0:a.y1, a.x0:a.x1][a.mask], axis=0)
+            for j, b in enumerate(extra):
+                if j in used:
+                    continue
+                cb = np.median(p[b.y0:b.y1, b.x0:b.x1][b.mask], axis=0)
+                size_ok = 0.4 < (b.mask.sum() + 1) / (a.mask.sum() + 1) < 2.5
+                if size_ok and np.abs(ca.astype(int) - cb.astype(int)).max() < 40:
+                    best, bj = b, j
+                    break
+            if best is not None:
+                used.add(bj)
+                y0, y1 = min(a.y0, best.y0), max(a.y1, best.y1)
+                x0, x1 = min(a.x0, best.x0), max(a.x1, best.x1)
+                mm = np.zeros((y1 - y0, x1 - x0), bool)
+                mm[a.y0 - y0:a.y1 - y0, a.x0 - x0:a.x1 - x0] |= a.mask
+                mm[best.y0 - y0:best.y1 - y0, best.x0 - x0:best.x1 - x0] |= best.mask
+                out.append(_Region(y0, y1, x0, x1, mm, kind="changed"))
+            else:
+                out.append(a)
+        out.extend(b for j, b in enumerate(extra) if j not in used)
+        return out
+
+    def _svg_error(self, r: _Region, shape) -> VisualError:
+        H, W = shape[:2]
+        frac = r.area / float(H * W)
+        sev = severity_from_area(frac)
+        loc = location_phrase((r.x0 + r.x1) / 2 / W, (r.y0 + r.y1) / 2 / H)
+        bbox = (float(r.x0), float(r.y0), float(r.x1), float(r.y1))
+        if r.text_like:
+            return VisualError("text_symbol_error", sev, loc, f"Text or symbols differ at the {loc}.", bbox)
+        if r.kind == "colour":
+            if r.recoloured_from_scene and not r.thin:
+                return VisualError("structure_error", sev, loc, f"Overlapping elements are stacked differently at the {loc}.", bbox)
+            if r.thin:
+                return VisualError("style_error", 1 if frac < 0.06 else 2, loc, f"An outline differs at the {loc}.", bbox)
+            return VisualError("style_error", sev, loc, f"An element at the {loc} has a different colour.", bbox)
+        if r.thin:
+            return VisualError("style_error", 1 if frac < 0.06 else 2, loc, f"An outline/stroke differs at the {loc}.", bbox)
+        if r.kind == "missing":
+            return VisualError("structure_error", sev, loc, f"An element at the {loc} is missing.", bbox)
+        if r.kind == "extra":
+            return VisualError("structure_error", sev, loc, f"An extra element appears at the {loc}.", bbox)
+        return VisualError("shape_error", sev, loc, f"An element at the {loc} has a different position, size or shape.", bbox)
+
+    # ------------------------------------------------------------------ charts
+    @staticmethod
+    def _axes_box(g: np.ndarray) -> tuple[int, int, int, int] | None:
+        dark = g.max(axis=-1) < 100
+        H, W = dark.shape
+        rows = np.nonzero(dark.mean(axis=1) > 0.45)[0]
+        cols = np.nonzero(dark.mean(axis=0) > 0.45)[0]
+        if len(rows) < 2 or len(cols) < 2:
+            return None
+        y0, y1, x0, x1 = int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max())
+        if y1 - y0 < 0.3 * H or x1 - x0 < 0.3 * W:
+            return None
+        return x0, y0, x1, y1
+
+    def _chart_errors(self, regs: list[_Region], g: np.ndarray, p: np.ndarray) -> list[VisualError]:
+        H, W = g.shape[:2]
+        box = self._axes_box(g)
+        if box is None:  # pies and axis-less charts: the middle 80% is the plot
+            box = (int(0.1 * W), int(0.12 * H), int(0.9 * W), int(0.95 * H))
+        ax0, ay0, ax1, ay1 = box
+        plot_area = max(1, (ax1 - ax0) * (ay1 - ay0))
+        inside, outside = [], []
+        for r in regs:
+            cx, cy = (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2
+            (inside if ax0 <= cx <= ax1 and ay0 <= cy <= ay1 else outside).append(r)
+        errors: list[VisualError] = []
+        ticks_changed = [r for r in outside if r.x1 <= ax0 + 3 and r.y0 >= ay0 - 8]  # y tick labels
+        in_area = sum(r.area for r in inside) / plot_area
+        big_plot = [r for r in inside if r.area > 0.3 * plot_area and r.kind != "colour"]
+        structural = bool(big_plot) and (len(ticks_changed) > 0 or in_area > 0.6)
+        zones: dict[str, list[_Region]] = {}
+        for r in outside:
+            if structural and r in ticks_changed:
+                continue
+            cx, cy = (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2
+            if r.y1 <= ay0 + 2:
+                z = "title"
+            elif cy > ay1:
+                z = "xticks" if r.y0 < ay1 + 0.08 * H else "xlabel"
+            elif cx < ax0:
+                z = "yticks" if r.x1 > ax0 - 0.1 * W else "ylabel"
+            else:
+                z = "right"
+            zones.setdefault(z, []).append(r)
+        names = {"title": ("chart title", "The title text differs.", 2),
+                 "xticks": ("x-axis tick labels", "x-axis tick labels differ.", 1),
+                 "xlabel": ("x-axis label", "The x-axis label differs.", 1),
+                 "yticks": ("y-axis tick labels", "y-axis tick labels differ.", 1),
+                 "ylabel": ("y-axis label", "The y-axis label differs.", 1),
+                 "right": ("right margin", "Something differs right of the plot.", 1)}
+        for z, rs in zones.items():
+            x0, y0 = min(r.x0 for r in rs), min(r.y0 for r in rs)
+            x1, y1 = max(r.x1 for r in rs), max(r.y1 for r in rs)
+            loc, desc, sev = names[z]
+            if all(r.kind == "colour" and not r.text_like for r in rs) and z == "right":
+                errors.append(VisualError("style_error", 1, loc, "A colour differs outside the plot.", (x0, y0, x1, y1)))
+            else:
+                errors.append(VisualError("text_error", sev, loc, desc, (float(x0), float(y0), float(x1), float(y1))))
+        if structural:
+            ys0 = min(r.y0 for r in inside)
+            errors.append(VisualError("structure_error", 3 if in_area > 0.5 else 2, "plot area",
+                                      "The chart type or axis range differs.", (float(ax0), float(ys0), float(ax1), float(ay1))))
+            inside = [r for r in inside if r.kind == "colour" and r.area < 0.3 * plot_area]
+        # plot-area regions: colour-only changes are style, the rest data; nearby data changes merge
+        colour = [r for r in inside if r.kind == "colour" and not r.text_like]
+        data = [r for r in inside if r not in colour]
+        if colour:
+            a = sum(r.area for r in colour) / plot_area
+            x0, y0 = min(r.x0 for r in colour), min(r.y0 for r in colour)
+            x1, y1 = max(r.x1 for r in colour), max(r.y1 for r in colour)
+            errors.append(VisualError("style_error", 2 if a > 0.15 else 1, "plot area",
+                                      "Series colours or styles differ in the plot.", (x0, y0, x1, y1)))
+        if data:
+            a = sum(r.area for r in data) / plot_area
+            x0, y0 = min(r.x0 for r in data), min(r.y0 for r in data)
+            x1, y1 = max(r.x1 for r in data), max(r.y1 for r in data)
+            text = [r for r in data if r.text_like]
+            if text and len(text) == len(data):
+                errors.append(VisualError("text_error", 1, "legend", "Text inside the plot (legend) differs.", (x0, y0, x1, y1)))
+            else:
+                errors.append(VisualError("data_error", 3 if a > 0.25 else 2, "plot area",
+                                          "Plotted data differ (values, series or marks).", (x0, y0, x1, y1)))
+        return errors
+
+    # ------------------------------------------------------------------ tables
+    @staticmethod
+    def _grid(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dark = img.max(axis=-1) < 170
+        H, W = dark.shape
+        # rules span the table: rows dark over 85% of its width, columns over 60% of its height
+        # (a merged cell interrupts a column rule in one row band)
+        ys = np.nonzero(dark.sum(axis=1) > 0.85 * max(1, dark.any(axis=0).sum()))[0]
+        xs = np.nonzero(dark.sum(axis=0) > 0.6 * max(1, dark.any(axis=1).sum()))[0]
+
+        def _collapse(v: np.ndarray) -> np.ndarray:
+            if len(v) == 0:
+                return v
+            groups = np.split(v, np.nonzero(np.diff(v) > 2)[0] + 1)
+            return np.array([int(round(gr.mean())) for gr in groups])
+
+        return _collapse(ys), _collapse(xs)
+
+    def _table(self, g: np.ndarray, p: np.ndarray) -> list[VisualError]:
+        gy, gx = self._grid(g)
+        py, px = self._grid(p)
+        H, W = g.shape[:2]
+        if abs((W / H) / (p.shape[1] / p.shape[0]) - 1.0) < 0.01:  # a uniform rescale of the canvas
+            p = _resize(p, W, H)
+            py, px = self._grid(p)
+        # scale from the row pitch (rows are one text line high), else from the widths
+        if len(gy) >= 3 and len(py) >= 3:
+            s = float(np.median(np.diff(gy))) / max(1.0, float(np.median(np.diff(py))))
+        else:
+            s = W / p.shape[1]
+        if abs(s - 1.0) > 0.02:
+            p = _resize(p, round(p.shape[1] * s), round(p.shape[0] * s))
+            py, px = self._grid(p)
+        errors: list[VisualError] = []
+        if len(gy) < 2 or len(gx) < 2:  # no grid: fall back to region comparison
+            p2 = np.full_like(g, 255)
+            hh, ww = min(H, p.shape[0]), min(W, p.shape[1])
+            p2[:hh, :ww] = p[:hh, :ww]
+            m = self._changed(g, p2)
+            for r in self._regions(m):
+                frac = r.area / float(H * W)
+                errors.append(VisualError("text_error", severity_from_area(frac), "table",
+                                          "Table content differs.", (r.x0, r.y0, r.x1, r.y1)))
+            return errors
+        nr_g, nc_g = len(gy) - 1, len(gx) - 1
+        nr_p, nc_p = len(py) - 1, len(px) - 1
+        if nr_g != nr_p:
+            errors.append(VisualError("layout_error", 2, "rows", f"The table has {nr_p} rows instead of {nr_g}.",
+                                      (float(gx[0]), float(gy[0]), float(gx[-1]), float(gy[-1]))))
+        if nc_g != nc_p:
+            errors.append(VisualError("layout_error", 3, "columns", f"The table has {nc_p} columns instead of {nc_g}.",
+                                      (float(gx[0]), float(gy[0]), float(gx[-1]), float(gy[-1]))))
+        if errors:
+            return errors
+        bg = np.array([255, 255, 255], np.uint8)
+        changed_cells: dict[tuple[int, int], str] = {}
+        colpos_changed: dict[int, int] = {}
+        for r in range(nr_g):
+            for c in range(nc_g):
+                gc = g[gy[r] + 2:gy[r + 1] - 1, gx[c] + 2:gx[c + 1] - 1]
+                pc = p[py[r] + 2:py[r + 1] - 1, px[c] + 2:px[c + 1] - 1]
+                res = self._cell_diff(gc, pc, bg)
+                if res:
+                    changed_cells[(r, c)] = res
+                    if res == "moved":
+                        colpos_changed[c] = colpos_changed.get(c, 0) + 1
+        # merged / split cells: a vertical rule present in one image's row band and not the other's
+        for r in range(nr_g):
+            for c in range(1, nc_g):
+                vg = (g[gy[r] + 2:gy[r + 1] - 1, max(0, gx[c] - 1):gx[c] + 2].max(axis=-1) < 170).any(axis=1).mean()
+                vp = (p[py[r] + 2:py[r + 1] - 1, max(0, px[c] - 1):px[c] + 2].max(axis=-1) < 170).any(axis=1).mean()
+                if (vg > 0.8) != (vp > 0.8):
+                    errors.append(VisualError("layout_error", 2, f"row {r}, columns {c}-{c + 1}",
+                                              "Cells are merged or split differently.",
+                                              (float(gx[c - 1]), float(gy[r]), float(gx[c + 1]), float(gy[r + 1]))))
+                    for k in (c - 1, c):
+                        changed_cells.pop((r, k), None)
+        # a whole column of changed cells is a column-level change (alignment or swapped columns)
+        col_changed = {c: sum(1 for (r, cc) in changed_cells if cc == c) for c in range(nc_g)}
+        full = [c for c in range(nc_g) if col_changed[c] >= max(2, nr_g - 1)]
+        handled: set[int] = set()
+        for c in full:
+            if c in handled:
+                continue
+            moved = colpos_changed.get(c, 0)
+            bbox = (float(gx[c]), float(gy[0]), float(gx[c + 1]), float(gy[-1]))
+            if moved >= 0.6 * col_changed[c]:
+                errors.append(VisualError("layout_error", 1, f"column {c + 1}", "The column's alignment differs.", bbox))
+                handled.add(c)
+            elif c + 1 in full and c + 1 not in handled:
+                errors.append(VisualError("layout_error", 2, f"columns {c + 1}-{c + 2}", "Columns are swapped or reordered.",
+                                          (float(gx[c]), float(gy[0]), float(gx[c + 2]), float(gy[-1]))))
+                handled.update((c, c + 1))
+        moved_cols = {c for c, k in colpos_changed.items() if k >= 2 and c not in handled}
+        for c in sorted(moved_cols):
+            errors.append(VisualError("layout_error", 1, f"column {c + 1}", "The column's alignment differs.",
+                                      (float(gx[c]), float(gy[0]), float(gx[c + 1]), float(gy[-1]))))
+            handled.add(c)
+        for (r, c), what in sorted(changed_cells.items()):
+            if c in handled and (what == "moved" or c not in moved_cols):
+                continue
+            bbox = (float(gx[c]), float(gy[r]), float(gx[c + 1]), float(gy[r + 1]))
+            loc = "header row, column %d" % (c + 1) if r == 0 else f"row {r}, column {c + 1}"
+            if what == "moved":
+                errors.append(VisualError("layout_error", 1, loc, "The cell's alignment differs.", bbox))
+            elif r == 0:
+                errors.append(VisualError("text_error", 2, loc, "The header text differs.", bbox))
+            elif self._numeric_column(g, gy, gx, c):
+                errors.append(VisualError("numeric_error", 2, loc, "The number in this cell differs.", bbox))
+            else:
+                sev = 1 if what == "small" else 2
+                errors.append(VisualError("text_error", sev, loc, "The text in this cell differs.", bbox))
+        return errors
+
+    @staticmethod
+    def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+        ys, xs = np.nonzero(ink)
+        if len(ys) == 0:
+            return None
+        return int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+
+    def _cell_diff(self, gc: np.ndarray, pc: np.ndarray, bg: np.ndarray) -> str:
+        """'' (same), 'moved' (same ink, other place), 'small' (a few glyphs), 'content'."""
+        if gc.size == 0 or pc.size == 0:
+            return "content" if gc.size != pc.size else ""
+        ig, ip = _ink(gc, bg, 90), _ink(pc, bg, 90)
+        bgx, bpx = self._ink_box(ig), self._ink_box(ip)
+        if bgx is None and bpx is None:
+            return ""
+        if bgx is None or bpx is None:
+            return "content"
+        tg = gc[bgx[0]:bgx[1], bgx[2]:bgx[3]]
+        tp = pc[bpx[0]:bpx[1], bpx[2]:bpx[3]]
+        same_pos = abs(bgx[2] - bpx[2]) <= 3 and abs(bgx[3] - bpx[3]) <= 3
+        if abs(tg.shape[1] - tp.shape[1]) <= 3 and abs(tg.shape[0] - tp.shape[0]) <= 3:
+            h, w = min(tg.shape[0], tp.shape[0]), min(tg.shape[1], tp.shape[1])
+            a = ndi.uniform_filter(tg[:h, :w], size=(3, 3, 1))
+            b = ndi.uniform_filter(tp[:h, :w], size=(3, 3, 1))
+            d = _band_diff(a, b) > self.threshold
+            d = ndi.binary_opening(d, structure=np.ones((2, 2), bool))
+            n = int(d.sum())
+            if n < 6:
+                return "" if same_pos else "moved"
+            cols = np.nonzero(d.any(axis=0))[0]
+            return "small" if (cols.max() - cols.min() + 1) < 0.45 * w else "content"
+        return "content"
+
+    @staticmethod
+    def _numeric_column(g: np.ndarray, gy: np.ndarray, gx: np.ndarray, c: int) -> bool:
+        """Numeric columns are the right-aligned / centred ones (text right edges line up)."""
+        rights, lefts = [], []
+        for r in range(1, len(gy) - 1):
+            cell = g[gy[r] + 2:gy[r + 1] - 1, gx[c] + 2:gx[c + 1] - 1]
+            ink = cell.max(axis=-1) < 140
+            xs = np.nonzero(ink.any(axis=0))[0]
+            if len(xs):
+                lefts.append(xs.min())
+                rights.append(cell.shape[1] - xs.max())
+        if len(lefts) < 2:
+            return False
+        return bool(np.median(lefts) > 10)

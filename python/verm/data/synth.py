@@ -1,0 +1,229 @@
+"""Synthesis driver: seeded samples -> rendered, verified pairs -> images + JSONL (resumable).
+
+Item ``i`` of a kind is generated from a seed derived from (run seed, kind, i, attempt); an attempt
+is rejected and the next one tried when a render fails, when a labelled error is not visible in
+the render, when an identical pair does not render bit-identically, or when its content hash was
+already produced. Negatives (identical pairs) always get a nuisance (rescale 0.8-1.25 and/or
+JPEG q75); positives get one with probability ``p_nuisance_pos``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from verm.data import chart_gen, svg_gen, table_gen
+from verm.data.common import Sample
+from verm.data.nuisance import apply_nuisance, over_white
+
+KIND_ORDER = ("chart", "table", "svg")
+MAX_ATTEMPTS = 6
+#: (kind, codes, fmts) -> list of RGBA/RGB arrays or None per code.
+Renderer = Callable[[str, Sequence[str], Sequence[str]], list]
+
+
+@dataclass
+class SynthConfig:
+    """Knobs of a synthesis run."""
+
+    seed: int = 0
+    neg_frac: float = 0.25
+    max_errors: int = 3
+    p_nuisance_pos: float = 0.5
+    batch_size: int = 32
+    workers: int | None = None
+
+
+def item_seed(seed: int, kind: str, index: int, attempt: int) -> int:
+    """The generator seed of one attempt at one item (stable across runs and machines)."""
+    return random.Random(f"verm-synth:{seed}:{kind}:{index}:{attempt}").randrange(2**31)
+
+
+def make_sample(kind: str, seed: int, n_errors: int) -> Sample:
+    """One seeded sample of ``kind`` with ``n_errors`` perturbations."""
+    gen = {"svg": svg_gen.make_sample, "table": table_gen.make_sample, "chart": chart_gen.make_sample}[kind]
+    return gen(seed, n_errors)
+
+
+def n_errors_for(seed: int, index: int, kind: str, cfg: SynthConfig) -> int:
+    """How many errors item ``index`` gets: 0 with probability ``neg_frac``, else 1..max_errors."""
+    r = random.Random(f"verm-synth-n:{seed}:{kind}:{index}")
+    if r.random() < cfg.neg_frac:
+        return 0
+    return r.randint(1, cfg.max_errors)
+
+
+def default_renderer(workers: int | None = None) -> Renderer:
+    """verm's own batch renderers (see :mod:`verm.data.render`)."""
+    from verm.data.render import render_codes
+
+    def _render(kind: str, codes: Sequence[str], fmts: Sequence[str]) -> list:
+        res = render_codes(kind, codes, fmts, workers=workers)
+        return [r.image if r.ok else None for r in res]
+
+    return _render
+
+
+def visible(gt: np.ndarray, pred: np.ndarray, sample: Sample, threshold: int = 24) -> bool:
+    """Whether a rendered pair shows what its labels say (before any nuisance)."""
+    a, b = over_white(gt), over_white(pred)
+    if sample.identical:
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    if a.shape != b.shape:
+        return True  # the change altered the canvas; visibly different
+    diff = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=-1) > threshold
+    if diff.sum() < 30:
+        return False
+    h, w = diff.shape
+    for e in sample.errors:
+        if e.bbox_frac is None:
+            continue
+        x0, y0, x1, y1 = e.bbox_frac
+        sub = diff[max(0, int(y0 * h) - 2):int(np.ceil(y1 * h)) + 2, max(0, int(x0 * w) - 2):int(np.ceil(x1 * w)) + 2]
+        if sub.sum() < 8:
+            return False
+    return True
+
+
+def synth_pairs(kind: str, indices: Sequence[int], cfg: SynthConfig, renderer: Renderer,
+                seen_hashes: set[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Yield finished items (with images as arrays) for ``indices`` of one kind, batch by batch."""
+    seen = seen_hashes if seen_hashes is not None else set()
+    pending = [(i, 0) for i in indices]
+    while pending:
+        batch, pending = pending[: cfg.batch_size], pending[cfg.batch_size:]
+        samples = []
+        for i, att in batch:
+            s = make_sample(kind, item_seed(cfg.seed, kind, i, att), n_errors_for(cfg.seed, i, kind, cfg))
+            samples.append(s)
+        codes = [s.gt_code for s in samples] + [s.pred_code for s in samples]
+        fmts = [s.fmt for s in samples] * 2
+        imgs = renderer(kind, codes, fmts)
+        n = len(samples)
+        retry = []
+        for k, ((i, att), s) in enumerate(zip(batch, samples)):
+            gt, pred = imgs[k], imgs[n + k]
+            h = s.content_hash()
+            ok = gt is not None and pred is not None and h not in seen and visible(gt, pred, s)
+            if not ok:
+                if att + 1 < MAX_ATTEMPTS:
+                    retry.append((i, att + 1))
+                continue
+            seen.add(h)
+            rng = random.Random(f"verm-nuisance:{cfg.seed}:{kind}:{i}")
+            nuis: dict = {}
+            pred_out = pred
+            if s.identical or rng.random() < cfg.p_nuisance_pos:
+                pred_out, nuis = apply_nuisance(pred, rng)
+            gh, gw = gt.shape[:2]
+            yield {
+                "index": i, "attempt": att, "sample": s, "hash": h, "gt": gt, "pred": pred_out,
+                "pred_clean": pred, "nuisance": nuis,
+                "errors": [e.to_visual_error(gw, gh) for e in s.errors],
+            }
+        pending = retry + pending
+
+
+def _save_png(arr: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(arr).save(path, compress_level=1)
+
+
+def read_done(jsonl: Path) -> tuple[set[tuple[str, int]], set[str]]:
+    """(kind, index) pairs and content hashes already written to ``jsonl`` (a torn last line is ignored)."""
+    done: set[tuple[str, int]] = set()
+    hashes: set[str] = set()
+    if not jsonl.exists():
+        return done, hashes
+    with open(jsonl, encoding="utf-8") as f:
+        for line in f:
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            done.add((d["kind"], int(d["index"])))
+            hashes.add(d["hash"])
+    return done, hashes
+
+
+def _truncate_torn_line(jsonl: Path) -> None:
+    if not jsonl.exists():
+        return
+    data = jsonl.read_bytes()
+    if data and not data.endswith(b"\n"):
+        jsonl.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
+def split_counts(kinds: Sequence[str], n: int) -> dict[str, int]:
+    """Split a total of ``n`` items evenly over ``kinds`` (earlier kinds take the remainder)."""
+    base, rem = divmod(n, len(kinds))
+    return {k: base + (1 if j < rem else 0) for j, k in enumerate(kinds)}
+
+
+def synthesize(kinds: Sequence[str], n: int, out_dir: str | os.PathLike, cfg: SynthConfig | None = None,
+               renderer: Renderer | None = None, progress: bool = True) -> dict[str, Any]:
+    """Write ``n`` items (split over ``kinds``) to ``out_dir``: ``items.jsonl`` and ``images/``.
+
+    Resumable: items already in ``items.jsonl`` are skipped. Returns a summary dict.
+    """
+    import time
+
+    cfg = cfg or SynthConfig()
+    renderer = renderer or default_renderer(cfg.workers)
+    out = Path(out_dir)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    jsonl = out / "items.jsonl"
+    _truncate_torn_line(jsonl)
+    done, hashes = read_done(jsonl)
+    counts = split_counts(list(kinds), n)
+    todo = {k: [i for i in range(counts[k]) if (k, i) not in done] for k in kinds}
+    total = sum(len(v) for v in todo.values())
+    bar = None
+    if progress and total:
+        try:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="synth", unit="item")
+        except ImportError:
+            bar = None
+    t0 = time.perf_counter()
+    written = 0
+    missing: dict[str, list[int]] = {}
+    with open(jsonl, "a", encoding="utf-8") as f:
+        for kind in kinds:
+            got = set()
+            for item in synth_pairs(kind, todo[kind], cfg, renderer, hashes):
+                s: Sample = item["sample"]
+                stem = f"{kind}-{item['index']:06d}"
+                _save_png(item["gt"], out / "images" / f"{stem}_gt.png")
+                _save_png(item["pred"], out / "images" / f"{stem}_pred.png")
+                rec = {
+                    "id": stem, "kind": kind, "index": item["index"], "fmt": s.fmt, "seed": s.seed,
+                    "gt_code": s.gt_code, "pred_code": s.pred_code,
+                    "gt_image": f"images/{stem}_gt.png", "pred_image": f"images/{stem}_pred.png",
+                    "identical": s.identical, "errors": [e.to_dict() for e in item["errors"]],
+                    "families": s.families, "nuisance": item["nuisance"], "hash": item["hash"],
+                    "gt_size": [int(item["gt"].shape[1]), int(item["gt"].shape[0])], "meta": s.meta,
+                }
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                f.flush()
+                got.add(item["index"])
+                written += 1
+                if bar is not None:
+                    bar.update(1)
+            miss = sorted(set(todo[kind]) - got)
+            if miss:
+                missing[kind] = miss
+    if bar is not None:
+        bar.close()
+    secs = time.perf_counter() - t0
+    return {"written": written, "skipped": len(done), "missing": missing, "seconds": round(secs, 2),
+            "items_per_s": round(written / secs, 2) if secs > 0 else None, "out": str(out)}

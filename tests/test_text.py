@@ -1,0 +1,122 @@
+"""Text engine: font discovery, CSS font matching, shaping/measuring, fallback, thread safety."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+
+import pytest
+
+from verm import _core
+from verm.fonts import FONT_DIR, get_fontdb
+
+
+@pytest.fixture(scope="module")
+def db():
+    return get_fontdb()
+
+
+def test_finds_shipped_dejavu(db):
+    fams = db.families()
+    for name in ("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono"):
+        assert name in fams
+    assert db.face_count() >= 10
+
+
+def test_empty_dirs_have_no_faces(tmp_path):
+    empty = _core.FontDB([str(tmp_path)])
+    assert empty.face_count() == 0
+    assert empty.families() == []
+    assert empty.measure(["abc"], ["sans-serif"], 12.0) == [0.0]
+    assert empty.match(["sans-serif"]) == {}
+
+
+def test_family_weight_style_matching(db):
+    m = db.match(["DejaVu Serif"], 700, True)
+    assert (m["family"], m["weight"], m["style"]) == ("DejaVu Serif", 700, "italic")
+    # Family names are case-insensitive; unknown families fall through the list.
+    assert db.match(["no such font", "dejavu sans mono"])["family"] == "DejaVu Sans Mono"
+    # Generic families map through the configured generics.
+    assert db.match(["monospace"])["family"] == "DejaVu Sans Mono"
+    assert db.match(["sans-serif"])["family"] == "DejaVu Sans"
+    # Nothing matches -> serif, as resvg.
+    assert db.match(["no such font"])["family"] == "DejaVu Serif"
+    assert db.match([])["family"] == "DejaVu Serif"
+    # CSS weight matching: 900 -> the boldest available below, 300 -> the lightest above.
+    assert db.match(["DejaVu Sans"], 900)["weight"] == 700
+    assert db.match(["DejaVu Sans"], 300)["weight"] == 400
+    assert db.match(["DejaVu Sans"], 500)["weight"] == 400
+    assert db.match(["DejaVu Sans"], 600)["weight"] == 700
+    # Italic request without an italic face in the family -> normal face of that family.
+    assert db.match(["DejaVu Sans Mono"], 400, True)["style"] == "normal"
+
+
+def test_generic_override():
+    d = _core.FontDB([str(FONT_DIR)])
+    d.set_generic("sans-serif", "DejaVu Serif")
+    assert d.match(["sans-serif"])["family"] == "DejaVu Serif"
+
+
+def test_measure_monotonic_and_linear(db):
+    text = "The quick brown fox jumps over the lazy dog"
+    prefixes = [text[:i] for i in range(len(text) + 1)]
+    w = db.measure(prefixes, ["sans-serif"], 12.0)
+    assert w[0] == 0.0
+    assert all(b >= a for a, b in zip(w, w[1:]))
+    assert w[-1] > 100
+    w24 = db.measure([text], ["sans-serif"], 24.0)[0]
+    assert w24 == pytest.approx(2 * w[-1], rel=1e-9)
+    # Monospace: every character has the same advance.
+    mono = db.measure(["iiii", "WWWW", "...."], ["monospace"], 10.0)
+    assert mono[0] == pytest.approx(mono[1]) == pytest.approx(mono[2])
+    # Bold is wider than regular, different families differ.
+    reg, bold = db.measure(["Hello"], ["DejaVu Sans"], 12.0)[0], db.measure(["Hello"], ["DejaVu Sans"], 12.0, 700)[0]
+    assert bold > reg
+    assert db.measure(["Hello"], ["DejaVu Serif"], 12.0)[0] != pytest.approx(reg)
+
+
+def test_measure_consistent_with_shape(db):
+    for s in ["Hello, world", "AVATAR To", "ﬁne ligature", "12345.678"]:
+        shaped = db.shape(s, ["sans-serif"], 16.0)
+        assert shaped["advance"] == pytest.approx(db.measure([s], ["sans-serif"], 16.0)[0], rel=1e-12)
+        assert not shaped["missing_glyphs"]
+        x, y, w, h = shaped["ink"]
+        assert w > 0 and h > 0 and y < 0  # glyphs sit above the baseline (y down)
+        assert shaped["ascent"] > 0 and shaped["descent"] > 0
+
+
+def test_kerning_applied(db):
+    # HarfBuzz applies the font's kerning: "AV" is narrower than "A" + "V".
+    av, a, v = db.measure(["AV", "A", "V"], ["DejaVu Sans"], 100.0)
+    assert av < a + v - 1
+
+
+def test_missing_glyph_box(db):
+    # U+E000 (private use) is in no shipped font: a missing-glyph box is drawn and measured.
+    shaped = db.shape("a\ue000b", ["sans-serif"], 20.0)
+    assert shaped["missing_glyphs"]
+    x, y, w, h = shaped["ink"]
+    assert w > 0 and h > 0
+    both = db.measure(["ab"], ["sans-serif"], 20.0)[0]
+    assert shaped["advance"] > both
+
+
+def test_fallback_to_other_face(db):
+    # U+203B (reference mark) is in DejaVu Sans but not in DejaVu Serif: falls back, no box.
+    shaped = db.shape("a\u203bb", ["DejaVu Serif"], 20.0)
+    assert not shaped["missing_glyphs"]
+
+
+def test_threads_share_one_db(db):
+    texts = [f"row {i}: value {i * 3.14159:.3f} ±" for i in range(400)]
+    expected = db.measure(texts, ["sans-serif"], 11.0)
+
+    def work(k):
+        fam = ["serif"] if k % 2 else ["sans-serif"]
+        return k, db.measure(texts, fam, 11.0), db.shape(texts[k], fam, 11.0)["advance"]
+
+    with cf.ThreadPoolExecutor(8) as ex:
+        results = list(ex.map(work, range(32)))
+    serif = db.measure(texts, ["serif"], 11.0)
+    for k, widths, adv in results:
+        assert widths == (serif if k % 2 else expected)
+        assert adv == pytest.approx(widths[k])
