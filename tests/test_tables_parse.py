@@ -70,6 +70,12 @@ def test_markdown_br_and_code_fence():
     assert t.cells[1].text == "one\ntwo"
 
 
+def test_markdown_inline_html():
+    t = parse("| a | b |\n|--|--|\n| <b>x</b> | <em>y</em> z<sup>2</sup> |")
+    assert [(c.text, c.bold, c.italic) for c in t.rows()[1]] == [("x", True, False),
+                                                                ("y z2", False, False)]
+
+
 # -- HTML -----------------------------------------------------------------------------------
 
 HTML = """<table border=1>

@@ -79,7 +79,9 @@ struct Cluster {
   bool has_relative_shift = false;
   std::vector<PGlyph> glyphs;
   Transform transform;
+  Transform path_transform;  // vertical upright glyphs
   bool visible = true;
+  Transform full() const { return transform * path_transform; }
 };
 
 const ChunkSpan* span_at(const Chunk& ch, size_t byte) {
@@ -338,7 +340,46 @@ void place_on_path(const Path& path, const std::vector<double>& offsets, double 
   while (normals.size() < offsets.size()) normals.push_back(std::nullopt);
 }
 
-double baseline_shift_of(const TextSpan& span, const FaceMetrics& m) {
+// Unicode Vertical_Orientation "U" (upright) for the common blocks (Tu/Tr count as rotated,
+// as resvg's check for Upright only).
+bool is_upright(uint32_t c) {
+  if (c < 0x1100) return c == 0xA7 || c == 0xA9 || c == 0xAE || c == 0xB1 || c == 0xBC ||
+                         c == 0xBD || c == 0xBE || c == 0xD7 || c == 0xF7;
+  if (c <= 0x11FF) return true;                       // Hangul Jamo
+  if (c >= 0x1400 && c <= 0x167F) return true;        // Canadian syllabics
+  if (c >= 0x18B0 && c <= 0x18FF) return true;
+  if (c >= 0x2E80 && c <= 0x2FFF) return true;        // CJK radicals, ideographic description
+  if (c >= 0x3000 && c <= 0x303F) {                   // CJK symbols and punctuation
+    if (c == 0x3001 || c == 0x3002 || (c >= 0x3008 && c <= 0x3011) || (c >= 0x3014 && c <= 0x301F) ||
+        c == 0x3030)
+      return false;
+    return true;
+  }
+  if (c >= 0x3040 && c <= 0x30FF) {                   // kana (small kana and the long mark: Tu/Tr)
+    static const uint32_t tu[] = {0x3041, 0x3043, 0x3045, 0x3047, 0x3049, 0x3063, 0x3083, 0x3085,
+                                  0x3087, 0x308E, 0x3095, 0x3096, 0x309B, 0x309C, 0x30A0, 0x30A1,
+                                  0x30A3, 0x30A5, 0x30A7, 0x30A9, 0x30C3, 0x30E3, 0x30E5, 0x30E7,
+                                  0x30EE, 0x30F5, 0x30F6, 0x30FC};
+    return std::find(std::begin(tu), std::end(tu), c) == std::end(tu);
+  }
+  if (c >= 0x3100 && c <= 0xA4CF) return !(c >= 0x31F0 && c <= 0x31FF);
+  if (c >= 0xA960 && c <= 0xA97F) return true;
+  if (c >= 0xAC00 && c <= 0xD7FF) return true;        // Hangul syllables
+  if (c >= 0xE000 && c <= 0xFAFF) return true;        // private use, compatibility ideographs
+  if (c >= 0xFE30 && c <= 0xFE4F) return true;
+  if (c >= 0xFF01 && c <= 0xFF60) {                   // fullwidth forms (brackets etc. are Tr/Tu)
+    static const uint32_t tr[] = {0xFF08, 0xFF09, 0xFF0C, 0xFF0D, 0xFF0E, 0xFF1A, 0xFF1B, 0xFF1C,
+                                  0xFF1D, 0xFF1E, 0xFF3B, 0xFF3D, 0xFF3F, 0xFF5B, 0xFF5C, 0xFF5D,
+                                  0xFF5E, 0xFF5F, 0xFF60, 0xFF01, 0xFF1F};
+    return std::find(std::begin(tr), std::end(tr), c) == std::end(tr);
+  }
+  if (c >= 0xFFE0 && c <= 0xFFE7) return true;
+  if (c >= 0x1F000 && c <= 0x1FAFF) return true;      // symbols, emoji
+  if (c >= 0x20000 && c <= 0x3FFFD) return true;      // CJK extensions
+  return false;
+}
+
+double baseline_shift_of(const TextSpan& span, const FaceMetrics& m, bool horizontal = true) {
   double s = span.font_size / m.units_per_em;
   double ascent = m.ascent * s, descent = m.descent * s, height = ascent - descent;
   auto align = [&](Baseline b) -> double {
@@ -363,6 +404,7 @@ double baseline_shift_of(const TextSpan& span, const FaceMetrics& m) {
     }
   }
   double shift = -bs;
+  if (!horizontal) return shift;
   if (span.alignment_baseline == Baseline::Auto || span.alignment_baseline == Baseline::Baseline)
     shift += align(span.dominant_baseline);
   else
@@ -422,6 +464,9 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
     return cp < in.positions.size() ? &in.positions[cp] : nullptr;
   };
   if (db.face_count() == 0) throw Unsupported("text:no-fonts");
+  if (in.vertical)
+    for (const TextSpan& sp : in.spans)
+      if (sp.text_path) throw Unsupported("text:vertical-textPath");
 
   // ---- chunks (as usvg's collect_text_chunks) -----------------------------------------
   std::vector<Chunk> chunks;
@@ -520,6 +565,21 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
       char_offset += nloc;
       continue;
     }
+    if (in.vertical) {
+      for (Cluster& c : clusters) {
+        if (is_upright(c.codepoint)) {
+          double mid = (c.ascent + c.descent) / 2;
+          double hw = c.width / 2;
+          // translate(0, mid), then rotate -90 degrees about (hw, -mid)
+          c.path_transform = Transform::translate(0, mid) * Transform::translate(hw, -mid) *
+                             Transform::rotate_deg(-90) * Transform::translate(-hw, mid);
+          c.ascent = c.width / 2;
+          c.descent = -c.width / 2;
+        } else {
+          c.transform = c.transform * Transform::translate(0, (c.ascent + c.descent) / 2);
+        }
+      }
+    }
     bool monotone = true;
     for (size_t i = 1; i < clusters.size(); ++i)
       if (clusters[i].byte_idx < clusters[i - 1].byte_idx) monotone = false;
@@ -585,8 +645,13 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
         size_t cp = char_offset + local_cp[c.byte_idx];
         double dx, dy;
         dxdy(cp, dx, dy);
-        cx += dx;
-        cy += dy;
+        if (in.vertical) {
+          cy -= dx;
+          cx += dy;
+        } else {
+          cx += dx;
+          cy += dy;
+        }
         c.has_relative_shift = !approx_zero(dx) || !approx_zero(dy);
         c.transform = c.transform * Transform::translate(cx, cy);
         double a = rot(cp);
@@ -645,6 +710,10 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
       cy = last_py;
     }
 
+    Transform text_ts;
+    if (in.vertical && !ch.text_path)
+      text_ts = Transform::translate(x, y) * Transform::rotate_deg(90) * Transform::translate(-x, -y);
+
     // Union of the cluster metric boxes (before the span transform).
     Rect chunk_box;
     bool have_chunk_box = false;
@@ -653,7 +722,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
       double adv = c.advance <= 0 ? 1.0 : c.advance;
       double h = c.ascent - c.descent;
       if (!(h > 0)) continue;
-      Rect r = bounds_of(Rect{0, -c.ascent, adv, h}, c.transform);
+      Rect r = bounds_of(Rect{0, -c.ascent, adv, h}, c.full());
       if (!have_chunk_box) { chunk_box = r; have_chunk_box = true; }
       else chunk_box = Rect::from_ltrb(std::min(chunk_box.x, r.x), std::min(chunk_box.y, r.y),
                                        std::max(chunk_box.right(), r.right()),
@@ -665,8 +734,9 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
       const TextSpan& sp = *cs.span;
       const FaceMetrics& fm = db.metrics(cs.face);
       double s = sp.font_size / fm.units_per_em;
-      Transform span_ts = Transform::translate(x, y);
-      if (!ch.text_path) span_ts = span_ts * Transform::translate(0, baseline_shift_of(sp, fm));
+      Transform span_ts = text_ts * Transform::translate(x, y);
+      if (!ch.text_path)
+        span_ts = span_ts * Transform::translate(0, baseline_shift_of(sp, fm, !in.vertical));
 
       // Cluster range of this span.
       size_t c0 = 0, c1 = clusters.size();
@@ -714,15 +784,16 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
         if (sp.visible) pending.push_back({std::move(p), &sp, &dp});
       };
       size_t deco_first = pending.size();
-      if (sp.underline) decoration(*sp.underline, -fm.underline_position * s);
-      if (sp.overline) decoration(*sp.overline, -fm.ascent * s);
+      double height = (fm.ascent - fm.descent) * s;
+      if (sp.underline) decoration(*sp.underline, in.vertical ? height / 2 : -fm.underline_position * s);
+      if (sp.overline) decoration(*sp.overline, in.vertical ? -height / 2 : -fm.ascent * s);
       // resvg draws overline before underline.
       if (sp.underline && sp.overline && pending.size() == deco_first + 2)
         std::swap(pending[deco_first], pending[deco_first + 1]);
       std::optional<Pending> through;
       if (sp.line_through) {
         size_t before = pending.size();
-        decoration(*sp.line_through, -fm.line_through_position * s);
+        decoration(*sp.line_through, in.vertical ? 0.0 : -fm.line_through_position * s);
         if (pending.size() > before) { through = std::move(pending.back()); pending.pop_back(); }
       }
 
@@ -737,7 +808,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
         for (const PGlyph& g : c.glyphs) {
           auto outline = db.glyph_outline(g.face, g.glyph);
           if (outline->empty()) continue;
-          Transform ts = span_ts * c.transform * Transform::scale(g.sx, g.sx) * g.glyph_ts *
+          Transform ts = span_ts * c.full() * Transform::scale(g.sx, g.sx) * g.glyph_ts *
                          Transform::scale(1, -1);
           glyph_path.append(outline->transformed(ts));
         }
@@ -747,6 +818,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
     }
 
     char_offset += nloc;
+    if (in.vertical && !ch.text_path) std::swap(cx, cy);
     last_x = x + cx;
     last_y = y + cy;
   }

@@ -138,6 +138,9 @@ struct TextInput {
   // sqrt(sx * sy) of the <text>'s transform to the document viewport (usvg's abs_transform
   // scale); only sets the arc-length accuracy of text on a path, as resvg does.
   double abs_scale = 1;
+  // writing-mode tb, tb-rl, vertical-rl or vertical-lr (from the <text> or an ancestor):
+  // top-to-bottom layout as resvg (CJK upright, other scripts rotated 90 degrees).
+  bool vertical = false;
 };
 
 struct TextLayout {

@@ -378,7 +378,6 @@ def _finish_warm() -> None:
 
 
 def _serve(job_fd: int, reply_fd: int) -> None:
-    import shutil
     import tempfile
 
     from verm.charts import sandbox
@@ -417,9 +416,15 @@ def _serve(job_fd: int, reply_fd: int) -> None:
                 pass
         elif timed_out:
             _killpg(pid)
-        # reap (the child exits right after writing, was killed, or sent garbage: kill it)
-        _, wstatus = _wait(pid, 1.0)
+        wstatus = None
+        if res is None:  # no result: learn why (exit code / signal), killing it if need be
+            _, wstatus = _wait(pid, 1.0)
         os.close(r)
+        # The child is dead or SIGKILLed (it never runs user code again), so its temp dir can
+        # go now; a directory removed cannot gain files. Reaping may wait until after replying.
+        if not _rmtree(tmp):
+            _wait(pid, 1.0)
+            _rmtree(tmp)
         header: dict
         payload = b""
         if res is not None:
@@ -436,7 +441,17 @@ def _serve(job_fd: int, reply_fd: int) -> None:
         except BrokenPipeError:
             return
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if wstatus is None:
+                _wait(pid, 1.0)
+            _rmtree(tmp)
+
+
+def _rmtree(path: str) -> bool:
+    """Remove a job's temp dir; True when it is gone."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    return not os.path.exists(path)
 
 
 def _killpg(pid: int) -> None:

@@ -99,9 +99,21 @@ _INLINE = [
 ]
 
 
+_HTML_BOLD = re.compile(r"<(b|strong)>(.*?)</\1\s*>", re.I | re.S)
+_HTML_ITALIC = re.compile(r"<(i|em)>(.*?)</\1\s*>", re.I | re.S)
+_HTML_OTHER = re.compile(r"</?(code|sup|sub|span|u|s|del|ins|mark|small|kbd)\b[^>]*>", re.I)
+
+
 def parse_inline(raw: str) -> tuple[str, bool, bool]:
-    """Markdown cell source -> (plain text, bold, italic)."""
+    """Markdown cell source -> (plain text, bold, italic).
+
+    Inline HTML that GitHub renders in cells is understood: ``<br>`` breaks the line,
+    ``<b>/<strong>`` and ``<i>/<em>`` act like ``**``/``*``, a few other inline tags are dropped.
+    """
     text = _BR.sub("\n", raw.strip())
+    text = _HTML_BOLD.sub(r"**\2**", text)
+    text = _HTML_ITALIC.sub(r"*\2*", text)
+    text = _HTML_OTHER.sub("", text)
     bold = italic = False
     changed = True
     while changed:
