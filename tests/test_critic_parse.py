@@ -7,8 +7,19 @@ import json
 import numpy as np
 import pytest
 
-from verm.critic import GenerativeCritic, PromptTemplate, build_messages, default_template, make_critic
-from verm.critic.parse import CritiqueParseError, critique_to_json, normalise_category, parse_critique
+from verm.critic import (
+    GenerativeCritic,
+    PromptTemplate,
+    build_messages,
+    default_template,
+    make_critic,
+)
+from verm.critic.parse import (
+    CritiqueParseError,
+    critique_to_json,
+    normalise_category,
+    parse_critique,
+)
 from verm.records import CATEGORIES, Critique, VisualError
 
 GOOD = {

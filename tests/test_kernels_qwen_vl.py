@@ -35,9 +35,14 @@ def hf_processor(**kw):
 
 
 def test_smart_resize_matches_transformers():
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
-        smart_resize as hf_smart_resize,
-    )
+    try:
+        from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+            smart_resize as hf_smart_resize,
+        )
+    except ImportError:  # transformers before the PIL/torchvision split
+        from transformers.models.qwen2_vl.image_processing_qwen2_vl import (
+            smart_resize as hf_smart_resize,
+        )
 
     rng = np.random.default_rng(0)
     for _ in range(300):

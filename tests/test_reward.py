@@ -7,13 +7,12 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from reward_helpers import ROOT, DiffCritic, injection_image
 
+from reward_helpers import ROOT, DiffCritic, injection_image
 from verm.critic.base import CriticUnavailable
 from verm.records import Critique, VisualError
 from verm.render import render_svgs

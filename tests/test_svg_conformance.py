@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import pytest
+
 import resvg_suite as S
 
 ISSUE_FLOORS = {"shapes": 95.0, "painting": 85.0, "paint-servers": 90.0, "structure": 80.0,

@@ -53,7 +53,7 @@ Img in_space(const Img& im, ColorSpace cs) {
 std::shared_ptr<Layer> take(const Img& im) { return std::make_shared<Layer>(*im.px); }
 
 std::pair<double, double> get_scale(const Transform& ts) {
-  return {std::hypot(ts.a, ts.b), std::hypot(ts.c, ts.d)};
+  return {std::hypot(ts.a, ts.c), std::hypot(ts.b, ts.d)};  // tiny-skia get_scale
 }
 
 // ---- blur --------------------------------------------------------------------------------

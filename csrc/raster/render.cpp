@@ -299,7 +299,8 @@ class Renderer {
     if (!p.content || p.rect.empty() || !finite_rect(p.rect)) return Shader{};
     Transform full = ts * p.transform;
     if (!full.is_invertible() || !full.is_finite()) return Shader{};
-    double sx = std::hypot(full.a, full.b), sy = std::hypot(full.c, full.d);
+    // tiny-skia's Transform::get_scale (row norms), which resvg uses to size the tile.
+    double sx = std::hypot(full.a, full.c), sy = std::hypot(full.b, full.d);
     double tw = std::round(p.rect.w * sx), th = std::round(p.rect.h * sy);
     if (!(tw >= 1) || !(th >= 1)) return Shader{};
     if (tw * th > static_cast<double>(max_px_))

@@ -521,19 +521,91 @@ const FaceMetrics& FontDB::metrics(int face) const {
 
 namespace {
 
+// ---- simplified Unicode bidi (UAX #9 for a left-to-right paragraph, as resvg) ----------
+struct BidiRun {
+  size_t start, end;  // byte range
+  bool rtl;
+};
+
+// Visual runs of `s`: weak/neutral resolution W2, W7, N1/N2 and reordering L2 for a
+// left-to-right paragraph without embeddings (numbers in right-to-left context stay LTR).
+std::vector<BidiRun> bidi_runs(const std::string& s) {
+  enum T : uint8_t { L, R, AL, EN, AN, N };
+  struct C { size_t b; T t; };
+  std::vector<C> cs;
+  hb_unicode_funcs_t* uf = hb_unicode_funcs_get_default();
+  bool any_rtl = false;
+  for (size_t i = 0; i < s.size();) {
+    size_t b = i;
+    uint32_t cp = next_cp(s, i);
+    hb_unicode_general_category_t gc = hb_unicode_general_category(uf, cp);
+    hb_script_t sc = hb_unicode_script(uf, cp);
+    T t = N;
+    bool mark = gc == HB_UNICODE_GENERAL_CATEGORY_NON_SPACING_MARK ||
+                gc == HB_UNICODE_GENERAL_CATEGORY_ENCLOSING_MARK;
+    if (cp == 0x200F) t = R;
+    else if (cp == 0x200E) t = L;
+    else if (gc == HB_UNICODE_GENERAL_CATEGORY_DECIMAL_NUMBER) t = (cp >= 0x660 && cp <= 0x669) ? AN : EN;
+    else if (mark) t = cs.empty() ? N : cs.back().t;  // W1: NSM takes the previous type
+    else if (is_rtl_cp(cp) || hb_script_get_horizontal_direction(sc) == HB_DIRECTION_RTL)
+      t = (sc == HB_SCRIPT_ARABIC || sc == HB_SCRIPT_SYRIAC || sc == HB_SCRIPT_THAANA) ? AL : R;
+    else if (gc >= HB_UNICODE_GENERAL_CATEGORY_LOWERCASE_LETTER &&
+             gc <= HB_UNICODE_GENERAL_CATEGORY_UPPERCASE_LETTER)
+      t = L;
+    else if (gc == HB_UNICODE_GENERAL_CATEGORY_SPACING_MARK) t = L;
+    any_rtl |= (t == R || t == AL);
+    cs.push_back({b, t});
+  }
+  if (!any_rtl) return {{0, s.size(), false}};
+  // W2 / W7: numbers after Arabic letters are AN, after L (or at start) are L.
+  T last_strong = L;
+  for (auto& c : cs) {
+    if (c.t == L || c.t == R || c.t == AL) last_strong = c.t;
+    else if (c.t == EN) c.t = last_strong == AL ? AN : last_strong == L ? L : EN;
+  }
+  for (auto& c : cs) if (c.t == AL) c.t = R;
+  // N1/N2: neutrals between same-direction strongs take it, else the paragraph's (L).
+  auto dir = [](T t) { return t == L ? L : R; };  // numbers count as R for N1
+  for (size_t i = 0; i < cs.size();) {
+    if (cs[i].t != N) { ++i; continue; }
+    size_t j = i;
+    while (j < cs.size() && cs[j].t == N) ++j;
+    T before = i == 0 ? L : dir(cs[i - 1].t);
+    T after = j == cs.size() ? L : dir(cs[j].t);
+    T r = before == after ? before : L;
+    for (size_t k = i; k < j; ++k) cs[k].t = r;
+    i = j;
+  }
+  // Levels (I1): L 0, R 1, numbers 2.
+  std::vector<int> lv(cs.size());
+  for (size_t i = 0; i < cs.size(); ++i) lv[i] = cs[i].t == L ? 0 : cs[i].t == R ? 1 : 2;
+  struct LRun { size_t start, end; int level; };
+  std::vector<LRun> runs;
+  for (size_t i = 0; i < cs.size();) {
+    size_t j = i;
+    while (j < cs.size() && lv[j] == lv[i]) ++j;
+    runs.push_back({cs[i].b, j < cs.size() ? cs[j].b : s.size(), lv[i]});
+    i = j;
+  }
+  // L2: reverse runs at each level from the highest down to 1.
+  for (int level = 2; level >= 1; --level) {
+    for (size_t i = 0; i < runs.size();) {
+      if (runs[i].level < level) { ++i; continue; }
+      size_t j = i;
+      while (j < runs.size() && runs[j].level >= level) ++j;
+      std::reverse(runs.begin() + static_cast<long>(i), runs.begin() + static_cast<long>(j));
+      i = j;
+    }
+  }
+  std::vector<BidiRun> out;
+  for (auto& r : runs) out.push_back({r.start, r.end, (r.level & 1) != 0});
+  return out;
+}
+
 std::vector<ShapedGlyph> shape_with(LoadedFace* lf, int face, const std::string& s,
                                     const ShapeOptions& opts) {
   std::vector<ShapedGlyph> out;
   if (!lf || s.empty()) return out;
-  hb_buffer_t* buf = hb_buffer_create();
-  hb_buffer_add_utf8(buf, s.data(), static_cast<int>(s.size()), 0, static_cast<int>(s.size()));
-  hb_buffer_set_direction(buf, HB_DIRECTION_LTR);
-  // Script of the first character (as resvg), Common when it is not a letter script.
-  size_t i0 = 0;
-  uint32_t cp0 = next_cp(s, i0);
-  hb_script_t script = hb_unicode_script(hb_unicode_funcs_get_default(), cp0);
-  if (script == HB_SCRIPT_INHERITED || script == HB_SCRIPT_UNKNOWN) script = HB_SCRIPT_COMMON;
-  hb_buffer_set_script(buf, script);
   hb_feature_t feats[2];
   unsigned nf = 0;
   if (opts.small_caps) {
@@ -542,21 +614,38 @@ std::vector<ShapedGlyph> shape_with(LoadedFace* lf, int face, const std::string&
   if (!opts.kerning) {
     feats[nf++] = {HB_TAG('k', 'e', 'r', 'n'), 0, HB_FEATURE_GLOBAL_START, HB_FEATURE_GLOBAL_END};
   }
-  hb_shape(lf->hb_font, buf, nf ? feats : nullptr, nf);
-  unsigned n = 0;
-  hb_glyph_info_t* info = hb_buffer_get_glyph_infos(buf, &n);
-  hb_glyph_position_t* pos = hb_buffer_get_glyph_positions(buf, &n);
-  out.resize(n);
-  for (unsigned i = 0; i < n; ++i) {
-    ShapedGlyph& g = out[i];
-    g.face = face;
-    g.glyph = info[i].codepoint;
-    g.cluster = info[i].cluster;
-    uint32_t end = (i + 1 < n) ? info[i + 1].cluster : static_cast<uint32_t>(s.size());
-    g.cluster_len = end > g.cluster ? end - g.cluster : 0;
-    g.x_advance = pos[i].x_advance;
-    g.x_offset = pos[i].x_offset;
-    g.y_offset = pos[i].y_offset;
+  hb_buffer_t* buf = hb_buffer_create();
+  for (const BidiRun& run : bidi_runs(s)) {
+    if (run.end <= run.start) continue;
+    hb_buffer_clear_contents(buf);
+    const char* sub = s.data() + run.start;
+    int len = static_cast<int>(run.end - run.start);
+    hb_buffer_add_utf8(buf, sub, len, 0, len);
+    hb_buffer_set_direction(buf, run.rtl ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
+    // Script of the run's first character (as resvg), Common when it has none.
+    size_t i0 = run.start;
+    uint32_t cp0 = next_cp(s, i0);
+    hb_script_t script = hb_unicode_script(hb_unicode_funcs_get_default(), cp0);
+    if (script == HB_SCRIPT_INHERITED || script == HB_SCRIPT_UNKNOWN) script = HB_SCRIPT_COMMON;
+    hb_buffer_set_script(buf, script);
+    hb_shape(lf->hb_font, buf, nf ? feats : nullptr, nf);
+    unsigned n = 0;
+    hb_glyph_info_t* info = hb_buffer_get_glyph_infos(buf, &n);
+    hb_glyph_position_t* pos = hb_buffer_get_glyph_positions(buf, &n);
+    for (unsigned i = 0; i < n; ++i) {
+      ShapedGlyph g;
+      g.face = face;
+      g.glyph = info[i].codepoint;
+      g.cluster = static_cast<uint32_t>(run.start) + info[i].cluster;
+      uint32_t end;
+      if (!run.rtl) end = (i + 1 < n) ? info[i + 1].cluster : static_cast<uint32_t>(len);
+      else end = (i > 0) ? info[i - 1].cluster : static_cast<uint32_t>(len);
+      g.cluster_len = end > info[i].cluster ? end - info[i].cluster : 0;
+      g.x_advance = pos[i].x_advance;
+      g.x_offset = pos[i].x_offset;
+      g.y_offset = pos[i].y_offset;
+      out.push_back(g);
+    }
   }
   hb_buffer_destroy(buf);
   return out;
@@ -566,9 +655,6 @@ std::vector<ShapedGlyph> shape_with(LoadedFace* lf, int face, const std::string&
 
 std::vector<ShapedGlyph> FontDB::shape_glyphs(const std::string& s, int face,
                                               const ShapeOptions& opts) const {
-  for (size_t i = 0; i < s.size();) {
-    if (is_rtl_cp(next_cp(s, i))) throw Unsupported("text:bidi");
-  }
   LoadedFace* lf = impl_->load(face);
   if (!lf) return {};
   std::vector<ShapedGlyph> glyphs = shape_with(lf, face, s, opts);

@@ -81,7 +81,8 @@ class FontDB {
   // Shapes with `face`; glyphs left missing are replaced from fallback faces (the first
   // face, in database order, with a compatible style that has the character; when it covers
   // the whole text it replaces everything, as resvg does). Glyphs in visual (LTR) order.
-  // Throws Unsupported("text:bidi") for right-to-left text.
+  // Right-to-left runs (a simplified UAX #9 for a left-to-right paragraph, as resvg) are
+  // shaped right-to-left and reordered visually.
   std::vector<ShapedGlyph> shape_glyphs(const std::string& utf8, int face,
                                         const ShapeOptions& opts) const;
   const FaceMetrics& metrics(int face) const;

@@ -1,10 +1,11 @@
 """HTML ``<table>`` -> :class:`Table`, parsed with lxml's HTML parser.
 
-lxml (libxml2) was chosen over html5lib/selectolax: it is a maintained C parser that is
-~20-50x faster than the pure-Python html5lib on reward-sized inputs, recovers from the usual
-unclosed ``<td>``/``<tr>`` tags, and is already a dependency of the ``tables`` extra. It does
-not implement every HTML5 tree-construction quirk (e.g. foster parenting of stray text), which
-does not matter for table structure.
+lxml (libxml2) was chosen over html5lib (spec-exact but pure Python, much slower in a reward
+loop) and selectolax (fast, but an extra dependency): it is a widely maintained C parser,
+recovers from the usual unclosed ``<td>``/``<tr>`` tags, offers the text/tail API that mixed
+content needs, and is already in the ``tables`` extra. It does not implement every HTML5
+tree-construction quirk (e.g. foster parenting of stray text), which does not matter for
+table structure.
 
 Understood: ``table/caption/thead/tbody/tfoot/tr/th/td``, ``colspan``/``rowspan``,
 ``<b>/<strong>/<i>/<em>/<br>``, ``align`` attributes, and inline ``style`` for ``text-align``,
