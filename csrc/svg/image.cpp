@@ -83,10 +83,15 @@ fs::path resolve_local_href(std::string_view href, const std::string& resources_
   std::string h(href);
   if (h.rfind("file:", 0) == 0)
     throw InputError("SVG: href '" + h.substr(0, 200) + "' is a file: URL (never read)");
-  if (resources_dir.empty())
-    throw InputError("SVG: href '" + h.substr(0, 200) +
-                     "' refers to a file but no resources_dir was given (never read)");
   std::error_code ec;
+  if (resources_dir.empty()) {
+    // Nothing may be read; a file that exists (relative to the working directory, where a
+    // fallback renderer would look) is an error, a missing one simply is not drawn.
+    if (fs::exists(fs::path(h), ec))
+      throw InputError("SVG: href '" + h.substr(0, 200) +
+                       "' refers to a file but no resources_dir was given (never read)");
+    return {};
+  }
   fs::path base = fs::weakly_canonical(fs::path(resources_dir), ec);
   if (ec) throw InputError("SVG: resources_dir is not accessible");
   fs::path p = fs::path(h);
@@ -95,8 +100,14 @@ fs::path resolve_local_href(std::string_view href, const std::string& resources_
   fs::path canon = fs::weakly_canonical(p, ec);
   if (ec) canon = p;
   auto rel = canon.lexically_relative(base);
-  if (rel.empty() || *rel.begin() == "..")
-    throw InputError("SVG: href '" + h.substr(0, 200) + "' points outside resources_dir (never read)");
+  if (rel.empty() || *rel.begin() == "..") {
+    // Outside resources_dir: an existing file is an error (it is never opened); a missing one
+    // is simply not drawn, as a missing file inside resources_dir.
+    if (fs::exists(canon, ec))
+      throw InputError("SVG: href '" + h.substr(0, 200) +
+                       "' points outside resources_dir (never read)");
+    return {};
+  }
   return canon;
 }
 
@@ -276,6 +287,7 @@ void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
     if (is_url(href) && href.rfind("file:", 0) != 0) return;  // never fetched: nothing drawn
     std::string_view pathpart = href.substr(0, href.find('#'));
     fs::path p = resolve_local_href(pathpart, opts_.resources_dir);
+    if (p.empty()) return;
     std::string ext = p.extension().string();
     for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (ext == ".svg" || ext == ".svgz") throw Unsupported("image:svg");
