@@ -254,6 +254,12 @@ def test_jobs_are_isolated(pool):
         assert res.extra["stdout"].strip() == "white False False False"
 
 
+def test_environment_not_leaked(pool):
+    assert "PYTEST_CURRENT_TEST" in os.environ
+    res = pool.render("import os\nprint(sorted(os.environ))")
+    assert "PYTEST_CURRENT_TEST" not in res.extra["stdout"] and "PATH" in res.extra["stdout"]
+
+
 def test_threads_allowed(pool):
     code = "import threading\nout = []\nt = threading.Thread(target=lambda: out.append(1))\nt.start(); t.join()\n" + GOOD
     assert pool.render(code).status == "ok"

@@ -354,7 +354,8 @@ def test_reward_batch_does_not_write_critic_failures(tmp_path):
     out = tmp_path / "out.jsonl"
     # nothing listens on this port: every item that reaches the critic fails and is left for a rerun
     p = _run_cli("reward-batch", str(inp), "-o", str(out), "--no-progress", "--critic",
-                 "openai:http://127.0.0.1:9/v1", "--critic-model", "m")
+                 "openai:http://127.0.0.1:9/v1", "--critic-model", "m",
+                 "--critic-option", "max_attempts=2", "--critic-option", "cooldown=0.01")
     assert p.returncode == 1 and "rerun to retry" in p.stderr
     assert out.read_text() == ""
 

@@ -120,3 +120,17 @@ def test_threads_share_one_db(db):
     for k, widths, adv in results:
         assert widths == (serif if k % 2 else expected)
         assert adv == pytest.approx(widths[k])
+
+
+def test_right_to_left_text_is_shaped(db):
+    # Arabic letters join (contextual forms): the word is not the sum of isolated letters.
+    word = "\u0645\u0631\u062d\u0628\u0627"  # marhaba
+    shaped = db.shape(word, ["DejaVu Sans"], 20.0)
+    assert not shaped["missing_glyphs"]
+    letters = db.measure(list(word), ["DejaVu Sans"], 20.0)
+    assert shaped["advance"] > 0
+    assert shaped["advance"] != pytest.approx(sum(letters), rel=1e-3)
+    # Mixed direction text measures as the sum of its runs (no glyph lost).
+    mixed = db.measure(["abc " + word + " 123"], ["DejaVu Sans"], 20.0)[0]
+    parts = db.measure(["abc ", word, " 123"], ["DejaVu Sans"], 20.0)
+    assert mixed == pytest.approx(sum(parts), rel=0.02)

@@ -28,6 +28,23 @@ void CoverageRaster::line(Point a, Point b) {
   if (box_.empty()) return;
   if (!std::isfinite(a.x) || !std::isfinite(a.y) || !std::isfinite(b.x) || !std::isfinite(b.y))
     return;
+  if (snap_) {
+    // tiny-skia supersamples 4x vertically (an edge covers the sub-scanlines whose centres
+    // it spans, i.e. its ends round to quarter pixels) and resolves x to quarter pixels.
+    // Re-cut the edge along its own line at the rounded ends; vertical edges also snap in x.
+    double ya = std::floor(a.y * 4 + 0.5) / 4, yb = std::floor(b.y * 4 + 0.5) / 4;
+    if (ya == yb) return;
+    if (a.x == b.x) {
+      double x = std::floor(a.x * 4 + 0.5) / 4;
+      a = {x, ya};
+      b = {x, yb};
+    } else {
+      double k = (b.x - a.x) / (b.y - a.y);
+      Point na{a.x + (ya - a.y) * k, ya}, nb{a.x + (yb - a.y) * k, yb};
+      a = na;
+      b = nb;
+    }
+  }
   if (a.y == b.y) return;
   const double top = box_.y, bot = box_.bottom();
   if (std::max(a.y, b.y) <= top || std::min(a.y, b.y) >= bot) return;

@@ -24,6 +24,8 @@ class CoverageRaster {
   // Adds a closed polygon (the closing edge is implied).
   void polygon(const Point* pts, size_t n);
   bool touched() const { return any_; }
+  // Quarter-pixel vertex snapping (resvg/tiny-skia anti-aliasing conventions); on by default.
+  void set_snap(bool on) { snap_ = on; }
 
   // Calls fn(y, x, len, coverage) for every row span with some coverage, in target space.
   // `aa == false` rounds coverage to 0/1 (pixel-centre sampling approximation).
@@ -35,6 +37,7 @@ class CoverageRaster {
   IRect box_;
   int stride_ = 0;
   bool any_ = false;
+  bool snap_ = true;
   std::vector<float> cells_;
   std::vector<int> row_min_, row_max_;
   std::vector<float> cov_;

@@ -19,7 +19,7 @@ namespace {
 
 using namespace verm::scene;
 
-constexpr double kTolerance = 0.1;  // curve flattening tolerance in device pixels
+constexpr double kTolerance = 0.03;  // curve flattening tolerance in device pixels
 
 bool finite_rect(const verm::Rect& r) {
   return std::isfinite(r.x) && std::isfinite(r.y) && std::isfinite(r.w) && std::isfinite(r.h);

@@ -18,7 +18,8 @@ struct DecodedImage {
 
 // PNG/JPEG by signature; GIF/WebP/SVG -> Unsupported("image:<kind>"); false if undecodable.
 bool decode_image(const std::vector<uint8_t>& data, size_t max_pixels, DecodedImage& out);
-// Throws InputError when a local href escapes resources_dir (or none is given).
+// Throws InputError when a local href escapes resources_dir (or none is given) and the file
+// exists; returns an empty path when it escapes but does not exist (nothing is drawn).
 std::filesystem::path resolve_local_href(std::string_view href, const std::string& resources_dir);
 // Checks every href of the document before anything is converted, so that neither the native
 // renderer nor the resvg fallback ever opens a file outside resources_dir.

@@ -280,6 +280,8 @@ class Builder {
     if (in_text) {
       if (tag == EId::A) tag = EId::Tspan;
       if (tag != EId::Tspan && tag != EId::Tref && tag != EId::TextPath) return;
+      // `textPath` must be a direct child of `text` (otherwise dropped with its content).
+      if (tag == EId::TextPath && (parent == kNoNode || doc_.tag(parent) != EId::Text)) return;
     } else if (tag == EId::A) {
       tag = EId::G;
     }

@@ -15,6 +15,11 @@ namespace verm::text {
 namespace {
 
 bool approx_zero(double v) { return std::fabs(v) < 1e-6; }
+// Non-finite numbers from the front end are treated as absent (never poison the geometry).
+double fin(double v) { return std::isfinite(v) ? v : 0.0; }
+std::optional<double> fin(const std::optional<double>& v) {
+  return v && std::isfinite(*v) ? v : std::nullopt;
+}
 
 // Decodes one code point starting at i (i must be < s.size()); advances i.
 uint32_t decode(const std::string& s, size_t& i) {
@@ -400,7 +405,7 @@ double baseline_shift_of(const TextSpan& span, const FaceMetrics& m, bool horizo
       case BaselineShift::Kind::Baseline: break;
       case BaselineShift::Kind::Sub: bs -= m.subscript_offset * s; break;
       case BaselineShift::Kind::Super: bs += m.superscript_offset * s; break;
-      case BaselineShift::Kind::Length: bs += it->value; break;
+      case BaselineShift::Kind::Length: bs += fin(it->value); break;
     }
   }
   double shift = -bs;
@@ -485,7 +490,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
       if (new_chunk) {
         Chunk ch;
         ch.text_path = sp.text_path.get();
-        if (p) { ch.x = p->x; ch.y = p->y; }
+        if (p) { ch.x = fin(p->x); ch.y = fin(p->y); }
         ch.anchor = sp.anchor;
         ch.text.assign(text, b0, i - b0);
         ch.spans.push_back({0, i - b0, &sp, face});
@@ -506,10 +511,10 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
 
   auto dxdy = [&](size_t cp, double& dx, double& dy) {
     const CharPosition* p = pos_at(cp);
-    dx = p && p->dx ? *p->dx : 0.0;
-    dy = p && p->dy ? *p->dy : 0.0;
+    dx = p && p->dx ? fin(*p->dx) : 0.0;
+    dy = p && p->dy ? fin(*p->dy) : 0.0;
   };
-  auto rot = [&](size_t cp) { return cp < in.rotate.size() ? in.rotate[cp] : 0.0; };
+  auto rot = [&](size_t cp) { return cp < in.rotate.size() ? fin(in.rotate[cp]) : 0.0; };
 
   std::vector<Pending> pending;
   Rect bbox;
@@ -587,8 +592,8 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
     // ---- letter-spacing / word-spacing ------------------------------------------------
     bool any_ls = false, any_ws = false;
     for (auto& cs : ch.spans) {
-      any_ls |= !approx_zero(cs.span->letter_spacing);
-      any_ws |= !approx_zero(cs.span->word_spacing);
+      any_ls |= !approx_zero(fin(cs.span->letter_spacing));
+      any_ws |= !approx_zero(fin(cs.span->word_spacing));
     }
     if (any_ls) {
       for (size_t i = 0; i < clusters.size(); ++i) {
@@ -596,7 +601,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
         if (!script_supports_letter_spacing(c.codepoint)) continue;
         const ChunkSpan* cs = span_at(ch, c.byte_idx);
         if (!cs) continue;
-        if (i != clusters.size() - 1) c.advance += cs->span->letter_spacing;
+        if (i != clusters.size() - 1) c.advance += fin(cs->span->letter_spacing);
         if (!(c.advance > 0) || !std::isfinite(c.advance)) {
           c.width = 0;
           c.advance = 0;
@@ -607,12 +612,12 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
     if (any_ws) {
       for (Cluster& c : clusters) {
         if (!is_word_separator(c.codepoint)) continue;
-        if (const ChunkSpan* cs = span_at(ch, c.byte_idx)) c.advance += cs->span->word_spacing;
+        if (const ChunkSpan* cs = span_at(ch, c.byte_idx)) c.advance += fin(cs->span->word_spacing);
       }
     }
     // ---- textLength / lengthAdjust ----------------------------------------------------
     for (const ChunkSpan& cs : ch.spans) {
-      if (!cs.span->text_length) continue;
+      if (!cs.span->text_length || !std::isfinite(*cs.span->text_length)) continue;
       double target = *cs.span->text_length;
       std::vector<size_t> idx;
       for (size_t i = 0; i < clusters.size(); ++i)
@@ -664,7 +669,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
     } else {
       x = 0;
       y = 0;
-      double start = ch.x.value_or(0.0) + ch.text_path->start_offset + anchor_shift;
+      double start = ch.x.value_or(0.0) + fin(ch.text_path->start_offset) + anchor_shift;
       // Offsets along the path of each cluster's midpoint (usvg's collect_normals).
       std::vector<double> offsets;
       std::vector<std::optional<Normal>> normals;
@@ -839,6 +844,10 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
       if (node.fill) node.fill->rule = scene::FillRule::NonZero;
     }
     if (!node.fill && !node.stroke) continue;
+    if (!in.anti_alias) {
+      if (node.fill) node.fill->anti_alias = false;
+      if (node.stroke) node.stroke->anti_alias = false;
+    }
     auto n = std::make_shared<scene::Node>();
     n->value = std::move(node);
     out.group.children.push_back(std::move(n));

@@ -141,6 +141,9 @@ struct TextInput {
   // writing-mode tb, tb-rl, vertical-rl or vertical-lr (from the <text> or an ancestor):
   // top-to-bottom layout as resvg (CJK upright, other scripts rotated 90 degrees).
   bool vertical = false;
+  // text-rendering: optimizeSpeed -> false: all text paths drawn without anti-aliasing (resvg
+  // maps it to crispEdges); optimizeLegibility/geometricPrecision/auto -> true.
+  bool anti_alias = true;
 };
 
 struct TextLayout {

@@ -42,10 +42,16 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: Environment variables passed on to workers; everything else (API keys, tokens, data paths)
+#: stays out of reach of the job's ``os.environ``.
+_ENV_KEEP = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONHOME", "MPLCONFIGDIR",
+             "VERM_CORE_DIR", "VERM_CHART_WARMUP", "VERM_CHART_NETNS", "TMPDIR", "SYSTEMROOT")
+
+
 def _worker_env() -> dict[str, str]:
     import verm
 
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("LC_")}
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(verm.__file__)))
     env["PYTHONPATH"] = os.pathsep.join([pkg_parent] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env["MPLBACKEND"] = "Agg"

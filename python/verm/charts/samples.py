@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "ChartProgram", "chart_program", "chart_programs"]
+__all__ = ["KINDS", "SPEC_MARKS", "ChartProgram", "chart_program", "chart_programs", "chart_specs"]
 
 KINDS = ("bar", "line", "scatter", "pie", "grouped_bar", "subplots", "hist", "area", "barh", "heatmap")
 
@@ -209,3 +209,65 @@ def chart_programs(n: int, seed: int = 0, kinds: tuple[str, ...] | None = None) 
     """``n`` programs cycling through ``kinds`` (all kinds by default), seeded."""
     kinds = kinds or KINDS
     return [chart_program(seed * 100003 + i, kinds[i % len(kinds)]) for i in range(n)]
+
+
+SPEC_MARKS = ("bar", "line", "point", "area", "arc", "tick", "stacked_bar", "hbar", "temporal_line",
+              "bubble")
+
+
+def chart_specs(n: int, seed: int = 0) -> list[dict]:
+    """``n`` seeded Vega-Lite specs in the subset :func:`verm.charts.render_spec` supports."""
+    out = []
+    for i in range(n):
+        r = random.Random(seed * 100003 + i)
+        kind = SPEC_MARKS[i % len(SPEC_MARKS)]
+        cats = r.sample(_WORDS, r.randint(3, 7))
+        title = r.choice(_TITLES)
+        spec: dict = {"title": title}
+        if kind in ("bar", "hbar", "tick"):
+            vals = [{"cat": c, "value": r.randint(1, 120)} for c in cats]
+            q = {"field": "value", "type": "quantitative", "title": "Value"}
+            nom = {"field": "cat", "type": "nominal", "title": "Category"}
+            enc = {"x": nom, "y": q} if kind == "bar" else {"y": nom, "x": q}
+            spec.update(data={"values": vals}, mark=kind if kind != "hbar" else "bar", encoding=enc)
+        elif kind == "stacked_bar":
+            groups = r.sample(["2021", "2022", "2023", "2024"], 3)
+            vals = [{"cat": c, "year": g, "value": r.randint(5, 60)} for c in cats for g in groups]
+            spec.update(data={"values": vals}, mark="bar", encoding={
+                "x": {"field": "cat", "type": "nominal"}, "y": {"field": "value", "type": "quantitative"},
+                "color": {"field": "year", "type": "nominal", "title": "Year"}})
+        elif kind in ("line", "area"):
+            series = cats[:r.randint(1, 3)]
+            vals = []
+            for s_ in series:
+                y = r.uniform(10, 50)
+                for x in range(12):
+                    y = max(0.0, y + r.uniform(-8, 10))
+                    vals.append({"x": x, "y": round(y, 2), "s": s_})
+            enc = {"x": {"field": "x", "type": "quantitative", "title": "Step"},
+                   "y": {"field": "y", "type": "quantitative", "title": "Level"}}
+            if len(series) > 1:
+                enc["color"] = {"field": "s", "type": "nominal", "title": "Series"}
+            spec.update(data={"values": vals}, mark=kind, encoding=enc)
+        elif kind == "temporal_line":
+            vals = [{"date": f"20{10 + k:02d}-01-01", "price": round(r.uniform(20, 90), 1)} for k in range(12)]
+            spec.update(data={"values": vals}, mark="line", encoding={
+                "x": {"field": "date", "type": "temporal", "title": "Date"},
+                "y": {"field": "price", "type": "quantitative", "title": "Price"}})
+        elif kind in ("point", "bubble"):
+            vals = [{"a": round(r.gauss(0, 1) * 10 + 50, 2), "b": round(r.gauss(0, 1) * 8 + 30, 2),
+                     "g": r.choice(cats[:3]), "w": r.randint(1, 50)} for _ in range(30)]
+            enc = {"x": {"field": "a", "type": "quantitative"}, "y": {"field": "b", "type": "quantitative"},
+                   "color": {"field": "g", "type": "nominal"}}
+            if kind == "bubble":
+                enc["size"] = {"field": "w", "type": "quantitative"}
+                enc.pop("color")
+            spec.update(data={"values": vals}, mark="point", encoding=enc)
+        elif kind == "arc":
+            vals = [{"cat": c, "value": r.randint(5, 40)} for c in cats[:5]]
+            mark = {"type": "arc", "innerRadius": 50} if r.random() < 0.4 else "arc"
+            spec.update(data={"values": vals}, mark=mark, encoding={
+                "theta": {"field": "value", "type": "quantitative"},
+                "color": {"field": "cat", "type": "nominal", "title": "Category"}})
+        out.append(spec)
+    return out

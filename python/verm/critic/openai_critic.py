@@ -103,11 +103,11 @@ class OpenAICritic(GenerativeCritic):
         image_max_side: int | None = 1024,
         jpeg_quality: int = 90,
         retries: int = 2,
-        max_attempts: int = 8,
+        max_attempts: int = 6,
         backoff: float = 0.25,
         max_backoff: float = 8.0,
-        cooldown: float = 2.0,
-        max_cooldown: float = 60.0,
+        cooldown: float = 1.0,
+        max_cooldown: float = 30.0,
         send_kind: bool = False,
         extra_body: dict[str, Any] | None = None,
         template=None,
@@ -168,12 +168,15 @@ class OpenAICritic(GenerativeCritic):
             await asyncio.sleep(min(max(wait, 0.005), 1.0))
 
     def _mark_failed(self, ep: _Endpoint, why: str) -> None:
+        now = time.monotonic()
         with self._lock:
             ep.failed += 1
-            ep.consecutive_failures += 1
             ep.last_error = why
+            if ep.down_until > now:
+                return  # a request already in flight when the endpoint went down: no escalation
+            ep.consecutive_failures += 1
             cool = min(self.cooldown * 2 ** (ep.consecutive_failures - 1), self.max_cooldown)
-            ep.down_until = time.monotonic() + cool
+            ep.down_until = now + cool
 
     def _mark_ok(self, ep: _Endpoint) -> None:
         with self._lock:

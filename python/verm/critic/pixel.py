@@ -394,10 +394,16 @@ class PixelCritic:
             s = float(np.median(np.diff(gy))) / max(1.0, float(np.median(np.diff(py))))
         else:
             s = W / p.shape[1]
+        errors: list[VisualError] = []
+        # a uniform rescale changes the canvas by the same factor along one axis at least (a dropped
+        # row/column changes only the other); otherwise the table was shrunk, padded or tiled
+        if min(abs(s * p.shape[1] / W - 1.0), abs(s * p.shape[0] / H - 1.0)) > 0.05:
+            errors.append(VisualError("layout_error", 3, "whole table",
+                                      "The table's size or placement on the canvas differs.",
+                                      (0.0, 0.0, float(W), float(H))))
         if abs(s - 1.0) > 0.02:
             p = _resize(p, round(p.shape[1] * s), round(p.shape[0] * s))
             py, px = self._grid(p)
-        errors: list[VisualError] = []
         if len(gy) < 2 or len(gx) < 2:  # no grid: fall back to region comparison
             p2 = np.full_like(g, 255)
             hh, ww = min(H, p.shape[0]), min(W, p.shape[1])
@@ -416,7 +422,7 @@ class PixelCritic:
         if nc_g != nc_p:
             errors.append(VisualError("layout_error", 3, "columns", f"The table has {nc_p} columns instead of {nc_g}.",
                                       (float(gx[0]), float(gy[0]), float(gx[-1]), float(gy[-1]))))
-        if errors:
+        if nr_g != nr_p or nc_g != nc_p:
             return errors
         bg = np.array([255, 255, 255], np.uint8)
         changed_cells: dict[tuple[int, int], str] = {}
@@ -466,7 +472,7 @@ class PixelCritic:
             if c in handled and (what == "moved" or c not in moved_cols):
                 continue
             bbox = (float(gx[c]), float(gy[r]), float(gx[c + 1]), float(gy[r + 1]))
-            loc = "header row, column %d" % (c + 1) if r == 0 else f"row {r}, column {c + 1}"
+            loc = f"header row, column {c + 1}" if r == 0 else f"row {r}, column {c + 1}"
             if what == "moved":
                 errors.append(VisualError("layout_error", 1, loc, "The cell's alignment differs.", bbox))
             elif r == 0:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 from verm.critic.base import Critic
@@ -93,6 +94,9 @@ def add_critic_arguments(parser) -> None:
     g.add_argument("--max-concurrency", type=int, default=None, help="requests in flight (openai: critics)")
     g.add_argument("--critic-batch-size", type=int, default=None, help="pairs per generate call (hf: critics)")
     g.add_argument("--device", default=None, help="device for hf: critics (auto, cpu, cuda:0, ...)")
+    g.add_argument("--critic-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra critic constructor argument (repeatable; VALUE parsed as JSON when it can "
+                        "be), e.g. --critic-option temperature=0.2 --critic-option max_attempts=4")
 
 
 def critic_from_args(args) -> Critic:
@@ -112,4 +116,12 @@ def critic_from_args(args) -> Critic:
     if scheme == "hf":
         kwargs["batch_size"] = args.critic_batch_size
         kwargs["device"] = args.device
+    for opt in getattr(args, "critic_option", None) or []:
+        key, sep, value = opt.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--critic-option needs KEY=VALUE, got {opt!r}")
+        try:
+            kwargs[key.strip()] = json.loads(value)
+        except ValueError:
+            kwargs[key.strip()] = value
     return make_critic(spec, **kwargs)

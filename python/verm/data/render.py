@@ -33,8 +33,11 @@ def _call(fn, codes: list[str], **opts):
 
 
 def render_codes(kind: str, codes: Sequence[str], fmts: Sequence[str] | None = None,
-                 workers: int | None = None) -> list[RenderResult]:
-    """Render a batch of one kind; ``fmts`` names each table's format (markdown/html/latex)."""
+                 workers: int | None = None, chart_pool=None) -> list[RenderResult]:
+    """Render a batch of one kind; ``fmts`` names each table's format (markdown/html/latex).
+
+    ``chart_pool`` (a :class:`verm.charts.ChartPool`) keeps chart workers warm across batches.
+    """
     codes = list(codes)
     if not codes:
         return []
@@ -61,5 +64,5 @@ def render_codes(kind: str, codes: Sequence[str], fmts: Sequence[str] | None = N
         return _call(fn, codes, threads=workers, workers=workers)
     if kind == "chart":
         fn = _renderer("render_chart_codes")
-        return _call(fn, codes, workers=workers, threads=workers)
+        return _call(fn, codes, workers=workers, pool=chart_pool)
     raise ValueError(f"unknown kind {kind!r}")

@@ -60,15 +60,35 @@ def n_errors_for(seed: int, index: int, kind: str, cfg: SynthConfig) -> int:
     return r.randint(1, cfg.max_errors)
 
 
-def default_renderer(workers: int | None = None) -> Renderer:
-    """verm's own batch renderers (see :mod:`verm.data.render`)."""
-    from verm.data.render import render_codes
+class _DefaultRenderer:
+    """verm's own batch renderers; holds one warm chart pool for the whole run (closed by close())."""
 
-    def _render(kind: str, codes: Sequence[str], fmts: Sequence[str]) -> list:
-        res = render_codes(kind, codes, fmts, workers=workers)
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers
+        self._pool = None
+
+    def __call__(self, kind: str, codes: Sequence[str], fmts: Sequence[str]) -> list:
+        from verm.data.render import render_codes
+
+        if kind == "chart" and self._pool is None:
+            try:
+                from verm.charts.pool import ChartPool
+            except ImportError:
+                self._pool = None
+            else:
+                self._pool = ChartPool(self.workers) if self.workers else ChartPool()
+        res = render_codes(kind, codes, fmts, workers=self.workers, chart_pool=self._pool)
         return [r.image if r.ok else None for r in res]
 
-    return _render
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+def default_renderer(workers: int | None = None) -> Renderer:
+    """verm's own batch renderers (see :mod:`verm.data.render`); call ``.close()`` when done."""
+    return _DefaultRenderer(workers)
 
 
 def visible(gt: np.ndarray, pred: np.ndarray, sample: Sample, threshold: int = 24) -> bool:
@@ -174,10 +194,20 @@ def synthesize(kinds: Sequence[str], n: int, out_dir: str | os.PathLike, cfg: Sy
 
     Resumable: items already in ``items.jsonl`` are skipped. Returns a summary dict.
     """
-    import time
 
     cfg = cfg or SynthConfig()
+    own = renderer is None
     renderer = renderer or default_renderer(cfg.workers)
+    try:
+        return _synthesize(kinds, n, out_dir, cfg, renderer, progress)
+    finally:
+        if own:
+            renderer.close()  # type: ignore[attr-defined]
+
+
+def _synthesize(kinds, n, out_dir, cfg: SynthConfig, renderer: Renderer, progress: bool) -> dict[str, Any]:
+    import time
+
     out = Path(out_dir)
     (out / "images").mkdir(parents=True, exist_ok=True)
     jsonl = out / "items.jsonl"

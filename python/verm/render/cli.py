@@ -80,7 +80,11 @@ def _render_group(kind: str, paths: list[Path], codes: list[str], args) -> list:
     fn = getattr(vr, "render_chart_codes", None)
     if fn is None:
         raise SystemExit("verm render: chart rendering is not available in this build")
-    return fn(codes, workers=args.threads)
+    if getattr(args, "_chart_pool", None) is None:  # one warm pool for every chunk
+        from verm.charts import ChartPool
+
+        args._chart_pool = ChartPool(min(args.threads or len(codes), len(codes)) or 1)
+    return fn(codes, pool=args._chart_pool)
 
 
 def run(args: argparse.Namespace) -> int:
