@@ -49,19 +49,25 @@ def _agg_chart_renderer(codes):
 
 
 def bench_renderer():
-    """verm's renderers, with an in-process Agg fallback for charts when the pool is not built."""
+    """verm's renderers (call ``.close()`` when done); charts fall back to in-process Agg only when
+    this build has no ``verm.render.render_chart_codes``."""
     import verm.render as R
     from verm.data.synth import default_renderer
 
     base = default_renderer()
-    has_chart = hasattr(R, "render_chart_codes")
+    if hasattr(R, "render_chart_codes"):
+        return base
 
-    def _render(kind, codes, fmts):
-        if kind == "chart" and not has_chart:
-            return _agg_chart_renderer(codes)
-        return base(kind, codes, fmts)
+    class _WithAggCharts:
+        def __call__(self, kind, codes, fmts):
+            if kind == "chart":
+                return _agg_chart_renderer(codes)
+            return base(kind, codes, fmts)
 
-    return _render
+        def close(self):
+            base.close()
+
+    return _WithAggCharts()
 
 
 def make_pairs(n: int, seed: int = 0, kinds=("chart", "table", "svg")):
@@ -71,10 +77,13 @@ def make_pairs(n: int, seed: int = 0, kinds=("chart", "table", "svg")):
     cfg = SynthConfig(seed=seed)
     render = bench_renderer()
     out = []
-    for kind, k in split_counts(list(kinds), n).items():
-        for item in synth_pairs(kind, range(k), cfg, render):
-            out.append({"kind": kind, "gt": item["gt"], "pred": item["pred"], "errors": item["errors"],
-                        "families": item["sample"].families, "nuisance": item["nuisance"]})
+    try:
+        for kind, k in split_counts(list(kinds), n).items():
+            for item in synth_pairs(kind, range(k), cfg, render):
+                out.append({"kind": kind, "gt": item["gt"], "pred": item["pred"], "errors": item["errors"],
+                            "families": item["sample"].families, "nuisance": item["nuisance"]})
+    finally:
+        render.close()
     return out
 
 

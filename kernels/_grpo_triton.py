@@ -188,8 +188,10 @@ def mm_kernel(
 
 
 def build():
-    """The kernels, autotuned on GPU, plain (fixed small tiles) under the interpreter."""
-    kernels = {"fwd": fwd_logits_kernel, "row": row_kernel, "mm": mm_kernel}
+    """The kernels: ``fwd``/``mm`` autotuned on GPU (plain under the interpreter), ``*_raw`` for
+    launches with an explicit tile config (small problems, interpreter)."""
+    kernels = {"fwd": fwd_logits_kernel, "row": row_kernel, "mm": mm_kernel,
+               "fwd_raw": fwd_logits_kernel, "mm_raw": mm_kernel}
     if not interpreting():
         cfg = triton.Config
         kernels["fwd"] = triton.autotune(

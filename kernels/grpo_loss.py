@@ -208,29 +208,42 @@ def _kernels():
     return _K
 
 
-def _launch_params(dtype):
-    interp = interpreting()
-    prec = "ieee" if dtype == torch.float32 else None  # fp32: exact products, like the reference
-    small = {"BM": 16, "BN": 32, "BK": 16, "GROUP_M": 4} if interp else None
-    return interp, prec, small
+_SMALL_WORK = 1 << 32  # M * N * K below this: one fixed tile config, no autotuning
+_GPU_SMALL = ({"BM": 64, "BN": 64, "BK": 32, "GROUP_M": 8}, 4, 3)  # tiles, num_warps, num_stages
+_INTERP = ({"BM": 16, "BN": 32, "BK": 16, "GROUP_M": 4}, 1, 1)
+
+
+def _prec(dtype):
+    return "ieee" if dtype == torch.float32 else None  # fp32: exact products, like the reference
+
+
+def _fixed_config(M: int, N: int, K: int):
+    """(tiles, num_warps, num_stages) for an explicit launch, or None to use the autotuner."""
+    if interpreting():
+        return _INTERP
+    if M * N * K < _SMALL_WORK:
+        return _GPU_SMALL
+    return None
 
 
 def _mm(a, b, c, accum: bool):
     """c (+)= a @ b on strided 2-D views, fp32 accumulation."""
     import triton
 
-    k = _kernels()["mm"]
-    interp, prec, small = _launch_params(a.dtype)
+    ks = _kernels()
     M, K = a.shape
     N = b.shape[1]
     args = (a, b, c, M, N, K, a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0), c.stride(1))
-    if small is not None:
-        grid = (triton.cdiv(M, small["BM"]) * triton.cdiv(N, small["BN"]),)
-        k[grid](*args, ACCUM=accum, UPCAST=interp, PREC=prec, **small)
+    fixed = _fixed_config(M, N, K)
+    if fixed is not None:
+        tiles, warps, stages = fixed
+        grid = (triton.cdiv(M, tiles["BM"]) * triton.cdiv(N, tiles["BN"]),)
+        ks["mm_raw"][grid](*args, ACCUM=accum, UPCAST=interpreting(), PREC=_prec(a.dtype),
+                           num_warps=warps, num_stages=stages, **tiles)
     else:
         def grid(meta):
             return (triton.cdiv(M, meta["BM"]) * triton.cdiv(N, meta["BN"]),)
-        k[grid](*args, ACCUM=accum, UPCAST=False, PREC=prec)
+        ks["mm"][grid](*args, ACCUM=accum, UPCAST=False, PREC=_prec(a.dtype))
 
 
 def _default_chunk(V: int, elem: int, N: int) -> int:
@@ -248,7 +261,8 @@ def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bo
     N, H = h2.shape
     V = weight.shape[0]
     dev = h2.device
-    interp, prec, small = _launch_params(h2.dtype)
+    interp = interpreting()
+    prec = _prec(h2.dtype)
     h2 = h2.contiguous()
     weight = weight.contiguous()
     C = int(chunk_size) if chunk_size else _default_chunk(V, h2.element_size(), N)
@@ -258,7 +272,8 @@ def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bo
     logp = torch.empty(N, device=dev, dtype=torch.float32)
     ent = torch.empty(N, device=dev, dtype=torch.float32)
     zbuf = torch.empty((C, V), device=dev, dtype=h2.dtype)
-    bn_stats = small["BN"] if small else _FWD_BN  # one softmax-statistics slot per vocab tile
+    fixed = _fixed_config(C, V, H)
+    bn_stats = fixed[0]["BN"] if fixed else _FWD_BN  # one softmax-statistics slot per vocab tile
     grad_h = torch.empty_like(h2) if need_grad else None
     grad_w = torch.empty_like(weight) if need_grad else None
     stats = torch.empty((3, C, triton.cdiv(V, bn_stats)), device=dev, dtype=torch.float32)
@@ -271,10 +286,11 @@ def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bo
         fwd_args = (hc, weight, zbuf, tgt[s:e], stats[0], stats[1], stats[2], zt,
                     Mc, V, H, hc.stride(0), weight.stride(0), zbuf.stride(0))
         n_tiles = triton.cdiv(V, bn_stats)
-        if small is not None:
-            grid = (triton.cdiv(Mc, small["BM"]) * n_tiles,)
-            ks["fwd"][grid](*fwd_args, n_tiles, o.temperature, STORE_Z=need_grad,
-                            UPCAST=interp, PREC=prec, **small)
+        if fixed is not None:
+            tiles, warps, stages = fixed
+            grid = (triton.cdiv(Mc, tiles["BM"]) * n_tiles,)
+            ks["fwd_raw"][grid](*fwd_args, n_tiles, o.temperature, STORE_Z=need_grad,
+                                UPCAST=interp, PREC=prec, num_warps=warps, num_stages=stages, **tiles)
         else:
             def grid(meta, Mc=Mc, n_tiles=n_tiles):
                 return (triton.cdiv(Mc, meta["BM"]) * n_tiles,)

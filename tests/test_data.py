@@ -39,7 +39,11 @@ def test_labels_belong_to_kind_and_determinism(kind):
 
 @pytest.mark.parametrize("kind", ["svg", "table", "chart"])
 def test_every_item_renders_and_identical_pairs_are_bit_identical(kind):
-    items = list(synth_pairs(kind, range(16), SynthConfig(seed=3), bench_renderer()))
+    render = bench_renderer()
+    try:
+        items = list(synth_pairs(kind, range(16), SynthConfig(seed=3), render))
+    finally:
+        render.close()
     assert len(items) == 16
     for it in items:
         assert it["gt"] is not None and it["pred"] is not None

@@ -147,6 +147,21 @@ def test_inputs_and_errors():
     c, _ = K.qwen_vl_preprocess(torch.from_numpy(img)[None], **kw)  # [N, H, W, C] batch
     d, _ = K.qwen_vl_preprocess(torch.from_numpy(img).permute(2, 0, 1), **kw)  # CHW
     assert torch.equal(a, b) and torch.equal(a, c) and torch.equal(a, d)
+    # PIL RGBA / palette images; RGB(A) PIL images are read zero-copy where Pillow exports Arrow
+    rgba = np.concatenate([img, rng.integers(0, 256, (40, 60, 1), dtype=np.uint8)], axis=2)
+    f, _ = K.qwen_vl_preprocess([Image.fromarray(rgba, "RGBA")], **kw)
+    assert torch.equal(a, f)
+    pal = Image.fromarray(img).convert("P")
+    g, _ = K.qwen_vl_preprocess([pal], **kw)
+    h, _ = K.qwen_vl_preprocess([np.asarray(pal.convert("RGB"))], **kw)
+    assert torch.equal(g, h)
+    if hasattr(Image.Image, "__arrow_c_array__"):
+        from verm.kernels.qwen_vl import _pil_view
+
+        keep: list = []
+        view = _pil_view(Image.fromarray(img), keep)
+        assert view is not None and view.shape == (40, 60, 4)
+        assert np.array_equal(view[..., :3], img)
     e, _ = K.qwen_vl_preprocess([img], out_dtype=torch.bfloat16, **kw)
     assert e.dtype == torch.bfloat16 and (e.float() - a).abs().max() < 3e-2
     with pytest.raises(ValueError, match="no images"):

@@ -31,7 +31,9 @@ UNDETECTED = {("chart", "marker_line_style"), ("chart", "grid")}
 
 @pytest.fixture(scope="module")
 def render():
-    return bench_renderer()
+    r = bench_renderer()
+    yield r
+    r.close()
 
 
 @pytest.fixture(scope="module")

@@ -371,3 +371,18 @@ def test_threads_are_cleaned_up():
     before = threading.active_count()
     score_batch([fenced(SVG)] * 3, [gt_of()] * 3, "svg", DiffCritic(), batch_size=1)
     assert threading.active_count() <= before
+
+
+def test_cache_keys_separate_critic_instances_and_settings():
+    from verm.critic.openai_critic import OpenAICritic
+
+    a, b = DiffCritic(), DiffCritic()
+    assert CritiqueCache.key(a, "svg", "g", "p") != CritiqueCache.key(b, "svg", "g", "p")
+    assert CritiqueCache.key(a, "svg", "g", "p") == CritiqueCache.key(a, "svg", "g", "p")
+    assert CritiqueCache.key(a, "svg", "g", "p") != CritiqueCache.key(a, "table", "g", "p")
+    o1 = OpenAICritic(["http://h:1"], model="m1")
+    o2 = OpenAICritic(["http://h:1"], model="m1")
+    o3 = OpenAICritic(["http://h:1"], model="m2")
+    o4 = OpenAICritic(["http://h:1"], model="m1", temperature=0.0)
+    assert o1.cache_key == o2.cache_key  # equal settings share entries
+    assert len({o1.cache_key, o3.cache_key, o4.cache_key}) == 3

@@ -18,9 +18,9 @@ pytest.importorskip("uvicorn", reason="the serve extra is not installed")
 httpx = pytest.importorskip("httpx", reason="the critic extra is not installed")
 
 from PIL import Image  # noqa: E402
-from reward_helpers import DiffCritic, injection_image, start_server, stop_server  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
+from reward_helpers import DiffCritic, injection_image, start_server, stop_server  # noqa: E402
 from verm.critic.openai_critic import OpenAICritic, image_data_url, to_openai_messages  # noqa: E402
 from verm.critic.parse import parse_critique  # noqa: E402
 from verm.critic.prompts import build_messages  # noqa: E402
@@ -96,6 +96,7 @@ def test_chat_completion_returns_a_parseable_critique(client):
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
         {"type": "text", "text": "Task kind: svg"}]}]}, 400, "could not be decoded"),
     ({"messages": [{"role": "user", "content": [{"type": "audio"}]}]}, 400, "unsupported content part"),
+    ({"messages": [{"role": "user", "content": "hi"}], "stream": True}, 400, "streaming"),
 ])
 def test_bad_requests_get_4xx_with_a_message(client, body, status, msg):
     r = client.post("/v1/chat/completions", json=body)
@@ -246,7 +247,7 @@ def test_load_200_concurrent_requests_zero_failures():
         results, wall = asyncio.run(fire())
         failures = [r for r in results if isinstance(r, BaseException) or r[0] != 200]
         assert failures == [], failures[:3]
-        for status, _, text in results:
+        for _status, _, text in results:
             parse_critique(json.loads(text)["choices"][0]["message"]["content"], "svg")
         lat = sorted(r[1] for r in results)
         metrics = httpx.get(url + "/metrics").text
@@ -254,5 +255,61 @@ def test_load_200_concurrent_requests_zero_failures():
               f"{200 / wall:.0f} req/s, latency p50 {statistics.median(lat) * 1000:.0f} ms, "
               f"p99 {lat[int(0.99 * len(lat)) - 1] * 1000:.0f} ms")
         assert 'verm_requests_total{endpoint="chat",status="200"} 200.0' in metrics
+
+        # 200 concurrent /v1/reward requests (extract + render + critique each)
+        from verm.render import render_svgs
+
+        gt_url = _png_url(render_svgs([SVG])[0].image)
+        colours = ["#f2a93b", "#d9534f", "#5cb85c", "#000000"]
+        rbodies = [json.dumps({"gt_image": gt_url, "kind": "svg", "response": "```svg\n"
+                               + SVG.replace("#f2a93b", colours[i % 4]).replace("128", str(128 + i % 7))
+                               + "\n```"}).encode() for i in range(200)]
+
+        async def fire_rewards():
+            limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+            async with httpx.AsyncClient(limits=limits, timeout=120.0) as cl:
+                t0 = time.perf_counter()
+                res = await asyncio.gather(*(cl.post(url + "/v1/reward", content=b,
+                                                     headers={"content-type": "application/json"})
+                                             for b in rbodies), return_exceptions=True)
+                return res, time.perf_counter() - t0
+
+        rres, rwall = asyncio.run(fire_rewards())
+        bad = [r for r in rres if isinstance(r, BaseException) or r.status_code != 200]
+        assert bad == [], bad[:3]
+        statuses = {r.json()["status"] for r in rres}
+        assert statuses == {"ok"}, statuses
+        print(f"load test: 200 concurrent /v1/reward, 0 failures, wall {rwall:.2f} s, {200 / rwall:.0f} req/s")
     finally:
         stop_server(proc)
+
+
+def test_openai_critic_4xx_is_not_retried_and_send_kind(tmp_path):
+    from verm.critic.base import CriticUnavailable
+    from verm.critic.prompts import PromptTemplate
+
+    proc, url = start_server()
+    try:
+        tmpl = tmp_path / "t.txt"
+        tmpl.write_text("Compare the two pictures and answer in JSON.")  # names no kind
+        critic = OpenAICritic([url], model="m", template=PromptTemplate.from_file(tmpl), retries=0)
+        t0 = time.perf_counter()
+        with pytest.raises(CriticUnavailable, match="HTTP 400"):
+            critic.critique_batch([(_img(1), _img(2), "svg")])
+        assert time.perf_counter() - t0 < 5 and critic.endpoint_stats()[0]["failed"] == 0
+        critic.send_kind = True  # the verm_kind field tells the server the kind
+        (out,) = critic.critique_batch([(_img(1), _img(2), "table")])
+        assert out.parse_ok and out.errors and all(e.category == "layout_error" for e in out.errors)
+    finally:
+        stop_server(proc)
+
+
+def test_serve_cli_rejects_a_bad_critic():
+    import subprocess
+    import sys
+
+    from reward_helpers import ROOT
+
+    p = subprocess.run([sys.executable, "-m", "verm", "serve", "--critic", "telepathy"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert p.returncode == 2 and "unknown critic" in p.stderr

@@ -178,3 +178,12 @@ def test_cli_renders_table_files(tmp_path):
     assert main(["render", str(tmp_path), "-o", str(folder), "--quiet"]) == 1  # bad.tex fails
     assert sorted(p.name for p in folder.iterdir()) == ["t.html.png", "t.md.png", "u.png"]
     assert main(["render", str(tmp_path), "-o", str(folder), "--quiet", "--skip-existing"]) == 1
+
+
+def test_control_characters_and_bad_style():
+    res = render_tables(["<table><tr><td>a\x01b\tc &#0; \x0b</td></tr></table>",
+                         "| a\x00 |\n|---|\n| x |"])
+    assert all(r.ok for r in res), [r.message for r in res]
+    for bad in ({"font_size": 0}, {"padding_x": -1}, {"max_width": 0}, {"header_align": "up"}):
+        with pytest.raises(ValueError):
+            TableStyle(**bad)

@@ -134,3 +134,31 @@ def test_right_to_left_text_is_shaped(db):
     mixed = db.measure(["abc " + word + " 123"], ["DejaVu Sans"], 20.0)[0]
     parts = db.measure(["abc ", word, " 123"], ["DejaVu Sans"], 20.0)
     assert mixed == pytest.approx(sum(parts), rel=0.02)
+
+
+def _text_svgs(n: int) -> list[str]:
+    fams = ["sans-serif", "serif", "monospace", "DejaVu Sans", "no such font"]
+    out = []
+    for i in range(n):
+        fam = fams[i % len(fams)]
+        out.append(
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="160" height="60">'
+            f'<text x="5" y="25" font-family="{fam}" font-size="{12 + i % 7}" '
+            f'font-weight="{"bold" if i % 2 else "normal"}" letter-spacing="{i % 3}">'
+            f'Row {i} <tspan fill="red" dy="3" text-decoration="underline">ÅÉ ﬁ {i * 7}</tspan>'
+            f'<tspan x="5" y="50" text-anchor="start" font-style="italic">\u0645\u0631\u062d\u0628\u0627 {i}</tspan>'
+            f"</text></svg>")
+    return out
+
+
+def test_render_svgs_with_threads_matches_single_thread():
+    from verm.render import render_svgs
+
+    svgs = _text_svgs(48)
+    one = render_svgs(svgs, threads=1, fallback=False)
+    many = render_svgs(svgs, threads=8, fallback=False)
+    for a, b in zip(one, many):
+        assert a.status == "ok", a.message  # text is drawn natively, not by the fallback
+        assert b.status == "ok", b.message
+        assert (a.image == b.image).all()
+        assert (a.image[..., 3] > 0).sum() > 200  # glyphs were drawn

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace verm::raster {
 
@@ -229,18 +230,29 @@ void apply_mask(Layer& layer, const MaskBuf& mask) {
 }
 
 void to_rgba8(const Layer& l, uint8_t* out) {
-  size_t n = static_cast<size_t>(l.w) * l.h;
+  const size_t n = static_cast<size_t>(l.w) * l.h;
   const float* p = l.px.data();
-  for (size_t i = 0; i < n; ++i) {
-    float a = std::clamp(p[4 * i + 3], 0.f, 1.f);
-    if (a <= 0.5f / 255.f) {
-      out[4 * i] = out[4 * i + 1] = out[4 * i + 2] = out[4 * i + 3] = 0;
+  const float lo = 0.5f / 255.f, hi = 1.f - 0.25f / 255.f;
+  for (size_t i = 0; i < n; ++i, p += 4, out += 4) {
+    const float a = p[3];
+    if (!(a > lo)) {  // transparent (the common case): no colour work at all
+      std::memset(out, 0, 4);
       continue;
     }
-    float inv = 255.f / a;
-    for (int k = 0; k < 3; ++k)
-      out[4 * i + k] = static_cast<uint8_t>(std::clamp(p[4 * i + k] * inv, 0.f, 255.f) + 0.5f);
-    out[4 * i + 3] = static_cast<uint8_t>(a * 255.f + 0.5f);
+    float k = 255.f;
+    uint8_t ao = 255;
+    if (a < hi) {
+      k = 255.f / a;
+      ao = static_cast<uint8_t>(a * 255.f + 0.5f);
+    }
+    float r = p[0] * k, g = p[1] * k, b = p[2] * k;
+    r = r < 0.f ? 0.f : (r > 255.f ? 255.f : r);
+    g = g < 0.f ? 0.f : (g > 255.f ? 255.f : g);
+    b = b < 0.f ? 0.f : (b > 255.f ? 255.f : b);
+    out[0] = static_cast<uint8_t>(static_cast<int>(r + 0.5f));
+    out[1] = static_cast<uint8_t>(static_cast<int>(g + 0.5f));
+    out[2] = static_cast<uint8_t>(static_cast<int>(b + 0.5f));
+    out[3] = ao;
   }
 }
 

@@ -4,8 +4,11 @@
 
 namespace verm::raster {
 
-void CoverageRaster::reset(IRect box) {
+void CoverageRaster::reset(IRect box, bool aa) {
   if (box.empty()) box = {};
+  aa_ = aa;
+  edges_.clear();
+  if (!aa && ones_.size() < static_cast<size_t>(std::max(box.w, 0))) ones_.assign(box.w, 1.f);
   box_ = box;
   stride_ = box.w + 2;
   size_t need = static_cast<size_t>(stride_) * static_cast<size_t>(std::max(box.h, 0));
@@ -28,22 +31,23 @@ void CoverageRaster::line(Point a, Point b) {
   if (box_.empty()) return;
   if (!std::isfinite(a.x) || !std::isfinite(a.y) || !std::isfinite(b.x) || !std::isfinite(b.y))
     return;
-  if (snap_) {
-    // tiny-skia supersamples 4x vertically (an edge covers the sub-scanlines whose centres
-    // it spans, i.e. its ends round to quarter pixels) and resolves x to quarter pixels.
-    // Re-cut the edge along its own line at the rounded ends; vertical edges also snap in x.
-    double ya = std::floor(a.y * 4 + 0.5) / 4, yb = std::floor(b.y * 4 + 0.5) / 4;
-    if (ya == yb) return;
-    if (a.x == b.x) {
-      double x = std::floor(a.x * 4 + 0.5) / 4;
-      a = {x, ya};
-      b = {x, yb};
-    } else {
-      double k = (b.x - a.x) / (b.y - a.y);
-      Point na{a.x + (ya - a.y) * k, ya}, nb{a.x + (yb - a.y) * k, yb};
-      a = na;
-      b = nb;
+  if (!aa_) {
+    if (a.y == b.y) return;
+    int dir = 1;
+    if (a.y > b.y) {
+      std::swap(a, b);
+      dir = -1;
     }
+    if (b.y <= box_.y || a.y >= box_.bottom()) return;
+    // Clamp far-away x so the crossing arithmetic stays finite.
+    const double lim = 1e7;
+    edges_.push_back({std::clamp(a.x, -lim, lim), a.y, std::clamp(b.x, -lim, lim), b.y, dir});
+    any_ = true;
+    return;
+  }
+  if (!exact_) {
+    supersample_line(a, b);
+    return;
   }
   if (a.y == b.y) return;
   const double top = box_.y, bot = box_.bottom();
@@ -74,6 +78,44 @@ void CoverageRaster::line(Point a, Point b) {
     double x0 = std::clamp(prev.x, left, right) - left, x1 = std::clamp(cur.x, left, right) - left;
     cell_line(x0, prev.y - top, x1, cur.y - top);
     prev = cur;
+  }
+}
+
+// tiny-skia's anti-aliasing (Skia's SuperBlitter, SUPERSAMPLE_SHIFT 2): four sub-scanlines
+// per pixel row; an edge covers the sub-scanlines round(4*y0) .. round(4*y1) - 1 and crosses
+// each at its centre, at an x rounded to a quarter pixel. Each crossing adds its winding,
+// split between the two cells around the quarter position, so that the prefix sum of a row
+// is the supersampled coverage (a quarter column of one sub-scanline weighs 1/16).
+void CoverageRaster::supersample_line(Point a, Point b) {
+  if (a.y == b.y) return;
+  float dir = 1.f;
+  if (a.y > b.y) {
+    std::swap(a, b);
+    dir = -1.f;
+  }
+  const double top = box_.y;
+  const int nsub = box_.h * 4;
+  double s0d = std::floor((a.y - top) * 4 + 0.5), s1d = std::floor((b.y - top) * 4 + 0.5);
+  int s0 = static_cast<int>(std::clamp(s0d, 0.0, static_cast<double>(nsub)));
+  int s1 = static_cast<int>(std::clamp(s1d, 0.0, static_cast<double>(nsub)));
+  if (s0 >= s1) return;
+  any_ = true;
+  const double dxdy = (b.x - a.x) / (b.y - a.y);
+  const double left = box_.x;
+  const double wq = static_cast<double>(box_.w) * 4;
+  const float unit = dir / 16.f;
+  for (int s = s0; s < s1; ++s) {
+    double yc = top + (s + 0.5) * 0.25;
+    double x = a.x + (yc - a.y) * dxdy;
+    double xq = std::clamp(std::floor((x - left) * 4 + 0.5), 0.0, wq);
+    int q = static_cast<int>(xq);
+    int ix = q >> 2, f = q & 3;
+    int row = s >> 2;
+    float* c = cells_.data() + static_cast<size_t>(row) * stride_;
+    c[ix] += unit * static_cast<float>(4 - f);
+    c[ix + 1] += unit * static_cast<float>(f);
+    row_min_[row] = std::min(row_min_[row], ix);
+    row_max_[row] = std::max(row_max_[row], ix + 1);
   }
 }
 

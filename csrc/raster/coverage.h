@@ -1,10 +1,12 @@
-// Anti-aliased scanline rasterizer with exact-area coverage (signed-area accumulation, one
-// cell per pixel). Edges are added in the pixel space of the target; they are clipped to the
+// Anti-aliased scanline rasterizer (signed accumulation, one cell per pixel), with two
+// coverage models: tiny-skia's 4x4 supersampling (default, matches resvg) or exact area. Edges are added in the pixel space of the target; they are clipped to the
 // working box (edges left of it still count: they are clamped onto its left border). The sweep
 // turns accumulated winding into coverage with the nonzero or even-odd rule and hands each
 // row's non-empty span to a callback.
 #pragma once
+#include <algorithm>
 #include <cmath>
+#include <utility>
 #include <cstdint>
 #include <vector>
 
@@ -16,70 +18,118 @@ namespace verm::raster {
 
 class CoverageRaster {
  public:
-  // Starts a new shape whose coverage is wanted inside `box` (target pixel space).
-  void reset(IRect box);
+  // Starts a new shape whose coverage is wanted inside `box` (target pixel space). With
+  // `aa == false` the shape is sampled at pixel centres instead (aliased, as tiny-skia).
+  void reset(IRect box, bool aa = true);
   const IRect& box() const { return box_; }
   // Adds a directed edge. Non-finite coordinates are ignored.
   void line(Point a, Point b);
   // Adds a closed polygon (the closing edge is implied).
   void polygon(const Point* pts, size_t n);
   bool touched() const { return any_; }
-  // Quarter-pixel vertex snapping (resvg/tiny-skia anti-aliasing conventions); on by default.
-  void set_snap(bool on) { snap_ = on; }
+  // Anti-aliasing model: false (default) = tiny-skia's 4x4 supersampling, which is what
+  // resvg's reference renderings use; true = exact-area coverage.
+  void set_exact_area(bool on) { exact_ = on; }
 
   // Calls fn(y, x, len, coverage) for every row span with some coverage, in target space.
-  // `aa == false` rounds coverage to 0/1 (pixel-centre sampling approximation).
+  // The `aa` flag must match the one given to reset().
   template <class Fn>
   void sweep(scene::FillRule rule, bool aa, Fn&& fn);
 
  private:
   void cell_line(double x0, double y0, double x1, double y1);  // box-local, clamped
+  void supersample_line(Point a, Point b);  // target space
+  template <class Fn>
+  void sweep_aliased(scene::FillRule rule, Fn&& fn);
+  struct Edge { double x0, y0, x1, y1; int dir; };
+  bool aa_ = true;
+  std::vector<Edge> edges_;
   IRect box_;
   int stride_ = 0;
   bool any_ = false;
-  bool snap_ = true;
+  bool exact_ = false;
   std::vector<float> cells_;
   std::vector<int> row_min_, row_max_;
   std::vector<float> cov_;
+  std::vector<float> ones_;
 };
+
+template <class Fn>
+void CoverageRaster::sweep_aliased(scene::FillRule rule, Fn&& fn) {
+  const bool evenodd = rule == scene::FillRule::EvenOdd;
+  std::vector<std::pair<double, int>> xs;
+  for (int ry = 0; ry < box_.h; ++ry) {
+    const int row = box_.y + ry;
+    const double yc = row + 0.5;
+    xs.clear();
+    // Skia's convention: an edge covers the rows round(y0) .. round(y1) - 1.
+    for (const Edge& e : edges_)
+      if (std::floor(e.y0 + 0.5) <= row && row < std::floor(e.y1 + 0.5)) xs.push_back({e.x0 + (yc - e.y0) * (e.x1 - e.x0) / (e.y1 - e.y0), e.dir});
+    if (xs.empty()) continue;
+    std::sort(xs.begin(), xs.end());
+    int wind = 0;
+    for (size_t i = 0; i + 1 < xs.size(); ++i) {
+      wind += xs[i].second;
+      bool inside = evenodd ? (wind & 1) != 0 : wind != 0;
+      if (!inside) continue;
+      // Pixels round(xa) .. round(xb) - 1.
+      int a = static_cast<int>(std::floor(xs[i].first + 0.5));
+      int b = static_cast<int>(std::floor(xs[i + 1].first + 0.5));
+      a = std::max(a, box_.x);
+      b = std::min(b, box_.right());
+      if (b > a) fn(box_.y + ry, a, b - a, ones_.data());
+    }
+  }
+  edges_.clear();
+  any_ = false;
+}
 
 template <class Fn>
 void CoverageRaster::sweep(scene::FillRule rule, bool aa, Fn&& fn) {
   if (!any_) return;
+  if (!aa_) {
+    sweep_aliased(rule, fn);
+    return;
+  }
+  (void)aa;
   const bool evenodd = rule == scene::FillRule::EvenOdd;
+  const float eps = 1.f / 1024.f;
   for (int ry = 0; ry < box_.h; ++ry) {
-    int lo = row_min_[ry], hi = row_max_[ry];
+    const int lo = row_min_[ry];
+    int hi = row_max_[ry];
     if (lo > hi) continue;
     hi = std::min(hi, box_.w - 1);
     float* c = cells_.data() + static_cast<size_t>(ry) * stride_;
+    float* cov = cov_.data();
+    // Pass 1: prefix sum -> coverage (kept in registers; cells are cleared as we go).
     float acc = 0;
-    int start = -1;
-    auto flush = [&](int end) {
-      if (start >= 0) fn(box_.y + ry, box_.x + start, end - start, cov_.data() + start);
-      start = -1;
-    };
-    for (int i = lo; i <= hi; ++i) {
-      acc += c[i];
-      c[i] = 0;
-      float v = std::fabs(acc);
-      if (evenodd) {
-        v = std::fmod(v, 2.f);
-        if (v > 1.f) v = 2.f - v;
-      } else if (v > 1.f) {
-        v = 1.f;
+    if (evenodd) {
+      for (int i = lo; i <= hi; ++i) {
+        acc += c[i];
+        c[i] = 0;
+        float v = std::fabs(acc);
+        v = v - 2.f * std::floor(v * 0.5f);
+        cov[i] = v > 1.f ? 2.f - v : v;
       }
-      if (!aa) v = v >= 0.5f ? 1.f : 0.f;
-      if (v < 1.f / 1024.f) {
-        flush(i);
-        continue;
+    } else {
+      for (int i = lo; i <= hi; ++i) {
+        acc += c[i];
+        c[i] = 0;
+        cov[i] = std::min(std::fabs(acc), 1.f);
       }
-      if (start < 0) start = i;
-      cov_[i] = v;
     }
-    flush(hi + 1);
     for (int i = hi + 1; i < stride_; ++i) c[i] = 0;
     row_min_[ry] = stride_;
     row_max_[ry] = -1;
+    // Pass 2: emit runs of non-zero coverage.
+    int i = lo;
+    while (i <= hi) {
+      while (i <= hi && cov[i] < eps) ++i;
+      if (i > hi) break;
+      int start = i;
+      while (i <= hi && cov[i] >= eps) ++i;
+      fn(box_.y + ry, box_.x + start, i - start, cov + start);
+    }
   }
   any_ = false;
 }

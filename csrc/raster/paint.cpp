@@ -5,6 +5,10 @@
 
 namespace verm::raster {
 
+namespace {
+constexpr int kLut = 1024;  // gradient colour table size (t resolution 1/1023)
+}  // namespace
+
 Shader Shader::solid(const scene::Color& c, float opacity) {
   Shader s;
   s.kind_ = Kind::Solid;
@@ -52,6 +56,7 @@ Shader Shader::linear(const scene::LinearGradient& g, const Transform& ts, float
   s.dx_ = dx;
   s.dy_ = dy;
   s.inv_len2_ = 1.0 / l2;
+  s.build_lut();
   return s;
 }
 
@@ -73,6 +78,7 @@ Shader Shader::radial(const scene::RadialGradient& g, const Transform& ts, float
   s.cdy_ = g.cy - g.fy;
   s.dr_ = g.r - s.fr_;
   s.a_ = s.cdx_ * s.cdx_ + s.cdy_ * s.cdy_ - s.dr_ * s.dr_;
+  s.build_lut();
   return s;
 }
 
@@ -94,7 +100,14 @@ Shader Shader::image(std::shared_ptr<const Layer> img, const Transform& ts, Filt
   return s;
 }
 
-void Shader::gradient_color(double t, float* out) const {
+void Shader::build_lut() {
+  // Exact colours at kLut evenly spaced t; a hard stop (two stops at one offset) keeps its
+  // sharp edge within 1/1023 of t.
+  lut_.resize(static_cast<size_t>(kLut) * 4);
+  for (int i = 0; i < kLut; ++i) gradient_color(static_cast<double>(i) / (kLut - 1), &lut_[i * 4]);
+}
+
+void Shader::lut_color(double t, float* out) const {
   if (!std::isfinite(t)) t = 0;
   switch (spread_) {
     case scene::SpreadMethod::Pad:
@@ -103,12 +116,18 @@ void Shader::gradient_color(double t, float* out) const {
     case scene::SpreadMethod::Repeat:
       t = t - std::floor(t);
       break;
-    case scene::SpreadMethod::Reflect: {
+    case scene::SpreadMethod::Reflect:
       t = std::fmod(std::fabs(t), 2.0);
       if (t > 1) t = 2 - t;
       break;
-    }
   }
+  int i = static_cast<int>(t * (kLut - 1) + 0.5);
+  const float* c = &lut_[static_cast<size_t>(std::clamp(i, 0, kLut - 1)) * 4];
+  out[0] = c[0]; out[1] = c[1]; out[2] = c[2]; out[3] = c[3];
+}
+
+void Shader::gradient_color(double t, float* out) const {
+  // t in [0, 1] (spread already applied).
   const auto& st = stops_;
   const scene::Color* c;
   scene::Color mix;
@@ -247,7 +266,7 @@ void Shader::shade(int x, int y, int len, float* out) const {
       for (int i = 0; i < len; ++i) {
         Point p = inv_.apply({x + i + 0.5, py});
         double t = ((p.x - x1_) * dx_ + (p.y - y1_) * dy_) * inv_len2_;
-        gradient_color(t, out + 4 * i);
+        lut_color(t, out + 4 * i);
       }
       return;
     }
@@ -291,7 +310,7 @@ void Shader::shade(int x, int y, int len, float* out) const {
           }
         }
         if (ok) {
-          gradient_color(t, out + 4 * i);
+          lut_color(t, out + 4 * i);
         } else {
           for (int k = 0; k < 4; ++k) out[4 * i + k] = 0;
         }

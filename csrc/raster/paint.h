@@ -35,6 +35,8 @@ class Shader {
 
  private:
   void gradient_color(double t, float* out) const;
+  void build_lut();
+  void lut_color(double t, float* out) const;
   void sample(double u, double v, float* out) const;
   Kind kind_ = Kind::None;
   float color_[4] = {0, 0, 0, 0};
@@ -42,6 +44,7 @@ class Shader {
   Transform inv_;  // target pixels -> paint space
   // gradients
   std::vector<scene::GradientStop> stops_;
+  std::vector<float> lut_;  // kLut premultiplied colours over t in [0, 1]
   scene::SpreadMethod spread_ = scene::SpreadMethod::Pad;
   double x1_ = 0, y1_ = 0, dx_ = 0, dy_ = 0, inv_len2_ = 0;      // linear
   double fx_ = 0, fy_ = 0, fr_ = 0, cdx_ = 0, cdy_ = 0, dr_ = 0, a_ = 0;  // radial

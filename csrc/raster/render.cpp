@@ -175,9 +175,9 @@ class Renderer {
   }
 
   // Rasterizes device-space contours (implicitly closed) into rast_. Returns false if empty.
-  bool raster_contours(const std::vector<Contour>& cs, IRect box) {
+  bool raster_contours(const std::vector<Contour>& cs, IRect box, bool aa = true) {
     if (box.empty()) return false;
-    rast_.reset(box);
+    rast_.reset(box, aa);
     for (const auto& c : cs)
       if (c.pts.size() >= 2) rast_.polygon(c.pts.data(), c.pts.size());
     return rast_.touched();
@@ -191,7 +191,7 @@ class Renderer {
     // The shader first: a pattern renders its tile with the shared rasterizer.
     Shader sh = make_shader(f.paint, f.opacity, ts);
     if (sh.is_none()) return;
-    if (!raster_contours(cs, box)) return;
+    if (!raster_contours(cs, box, f.anti_alias)) return;
     rast_.sweep(f.rule, f.anti_alias, [&](int y, int x, int len, const float* cov) {
       paint_span(dst, y, x, len, cov, sh, scratch_);
     });
@@ -238,7 +238,7 @@ class Renderer {
     if (box.empty()) return;
     Shader sh = make_shader(s.paint, static_cast<float>(s.opacity * (hair > 0 ? hair : 1.0)), ts);
     if (sh.is_none()) return;
-    rast_.reset(box);
+    rast_.reset(box, s.anti_alias);
     for (const auto& poly : polys)
       if (poly.size() >= 2) rast_.polygon(poly.data(), poly.size());
     if (!rast_.touched()) return;
@@ -326,7 +326,7 @@ class Renderer {
     if (!(l <= r) || !(t <= b)) return;
     IRect box =
         round_out(verm::Rect::from_ltrb(l, t, r + 1e-9, b + 1e-9), 1).intersect({0, 0, m.w, m.h});
-    if (!raster_contours(cs, box)) return;
+    if (!raster_contours(cs, box, aa)) return;
     rast_.sweep(rule, aa, [&](int y, int x, int len, const float* cov) {
       float* row = m.row(y) + x;
       for (int i = 0; i < len; ++i) row[i] = row[i] + cov[i] * (1 - row[i]);

@@ -256,6 +256,9 @@ void Converter::convert_text(NodeId tn, const State& st, scene::Group& parent) {
     }
   }
 
+  // text-rendering: optimizeSpeed draws text without anti-aliasing (resvg: crispEdges).
+  in.anti_alias = find_str(tn, AId::TextRendering) != "optimizeSpeed";
+
   // 4. Spans.
   std::unordered_map<NodeId, std::shared_ptr<const text::TextPathInfo>> text_paths;
   auto resolve_text_path = [&](NodeId tp) -> std::shared_ptr<const text::TextPathInfo> {

@@ -9,7 +9,7 @@ namespace {
 bool nonzero(const std::optional<Rect>& r) { return r && r->w > 0 && r->h > 0; }
 }  // namespace
 
-scene::Scene Converter::convert() {
+scene::Group Converter::convert_document(double& W, double& H) {
   NodeId svg = doc_.root();
   State st;
   const Length def{100, Unit::Percent};
@@ -22,7 +22,6 @@ scene::Scene Converter::convert() {
     if (h.unit == Unit::Percent) h = {h.value, Unit::None};
     restore = true;
   }
-  double W, H;
   if (vb) {
     st.view_box = {vb->x, vb->y, vb->w, vb->h};
     W = w.unit == Unit::Percent ? vb->w * w.value / 100.0
@@ -37,41 +36,18 @@ scene::Scene Converter::convert() {
     throw InputError("SVG: the document has an invalid size");
   ViewBox view = vb ? *vb : ViewBox{0, 0, W, H};
   if (!vb) st.view_box = {0, 0, W, H};
-  Transform root_ts = view_box_transform(view, aspect(svg), W, H);
+  scene::Group root;
+  root.transform = view_box_transform(view, aspect(svg), W, H);
 
-  scene::Group content;
-  if (is_visible_element(svg)) convert_element(svg, st, content);
+  if (is_visible_element(svg)) convert_element(svg, st, root);
 
   if (restore) {
-    scene::Group tmp;
-    tmp.transform = root_ts;
-    tmp.children = content.children;
-    scene::Node wrapper{tmp};
+    scene::Node wrapper{root};
     if (auto bb = node_bbox(wrapper); bb && bb->right() > 0 && bb->bottom() > 0) {
       W = bb->right();
       H = bb->bottom();
     }
   }
-
-  auto round_dim = [](double v) { return std::max(1.0, std::round(v)); };
-  double iw = round_dim(W), ih = round_dim(H);
-  double ow = iw, oh = ih;
-  if (opts_.width > 0) {
-    ow = opts_.width;
-    oh = std::ceil(ow * ih / iw);
-  } else if (opts_.height > 0) {
-    oh = opts_.height;
-    ow = std::ceil(oh * iw / ih);
-  }
-  if (!(ow * oh <= static_cast<double>(opts_.limits.max_pixels)) || ow > 1e8 || oh > 1e8)
-    throw InputError("output of " + std::to_string(static_cast<long long>(std::min(ow, 1e18))) +
-                     "x" + std::to_string(static_cast<long long>(std::min(oh, 1e18))) +
-                     " pixels exceeds max_pixels=" + std::to_string(opts_.limits.max_pixels));
-  scene::Scene sc;
-  sc.width = static_cast<int>(ow);
-  sc.height = static_cast<int>(oh);
-  sc.root.transform = Transform::scale(ow / iw, oh / ih) * root_ts;
-  sc.root.children = std::move(content.children);
   // background-color on the root svg (non-standard, as resvg).
   if (const std::string* bg = doc_.attr(svg, AId::BackgroundColor)) {
     PaintValue pv;
@@ -86,9 +62,44 @@ scene::Scene Converter::convert() {
       f.paint = to_color({pv.color.r, pv.color.g, pv.color.b, 1});
       f.opacity = pv.color.a;
       p.fill = f;
-      sc.root.children.insert(sc.root.children.begin(), make_node(std::move(p)));
+      root.children.insert(root.children.begin(), make_node(std::move(p)));
     }
   }
+  return root;
+}
+
+scene::Scene Converter::convert() {
+  double W = 0, H = 0;
+  scene::Group content = convert_document(W, H);
+  auto round_dim = [](double v) { return std::max(1.0, std::round(v)); };
+  double iw = round_dim(W), ih = round_dim(H);
+  double ow = iw, oh = ih;
+  if (opts_.width > 0 && opts_.height > 0) {
+    // Fit inside width x height keeping the aspect ratio (resvg's size_scale).
+    double rw = std::ceil(static_cast<float>(opts_.height) * static_cast<float>(iw) / static_cast<float>(ih));
+    if (rw < opts_.width) {
+      ow = rw;
+      oh = opts_.height;
+    } else {
+      ow = opts_.width;
+      oh = std::ceil(static_cast<float>(opts_.width) * static_cast<float>(ih) / static_cast<float>(iw));
+    }
+  } else if (opts_.width > 0) {
+    ow = opts_.width;
+    oh = std::ceil(ow * ih / iw);
+  } else if (opts_.height > 0) {
+    oh = opts_.height;
+    ow = std::ceil(oh * iw / ih);
+  }
+  if (!(ow * oh <= static_cast<double>(opts_.limits.max_pixels)) || ow > 1e8 || oh > 1e8)
+    throw InputError("output of " + std::to_string(static_cast<long long>(std::min(ow, 1e18))) +
+                     "x" + std::to_string(static_cast<long long>(std::min(oh, 1e18))) +
+                     " pixels exceeds max_pixels=" + std::to_string(opts_.limits.max_pixels));
+  scene::Scene sc;
+  sc.width = static_cast<int>(ow);
+  sc.height = static_cast<int>(oh);
+  sc.root.transform = Transform::scale(ow / iw, oh / ih) * content.transform;
+  sc.root.children = std::move(content.children);
   return sc;
 }
 

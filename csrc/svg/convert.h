@@ -58,6 +58,9 @@ class Converter {
  public:
   Converter(const Document& doc, const Options& opts) : doc_(doc), opts_(opts) {}
   scene::Scene convert();
+  // The document as a group (root viewBox transform applied) plus its size in user units;
+  // used for the root document and for nested SVG images.
+  scene::Group convert_document(double& width, double& height);
 
   // ---- units.cpp
   double font_size(NodeId n) const;

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <jpeglib.h>
+#include <zlib.h>
 
 #include "svg/convert.h"
 #include "svg/image_io.h"
+#include "xml/xml.h"
 
 namespace verm::svg {
 
@@ -266,11 +268,45 @@ bool decode_image(const std::vector<uint8_t>& data, size_t max_pixels, DecodedIm
   return false;
 }
 
+namespace {
+
+bool is_gzip(const std::vector<uint8_t>& d) { return d.size() >= 2 && d[0] == 0x1F && d[1] == 0x8B; }
+
+bool looks_like_svg(const std::vector<uint8_t>& d) {
+  if (is_gzip(d)) return true;
+  std::string_view head(reinterpret_cast<const char*>(d.data()), std::min<size_t>(d.size(), 4096));
+  return head.find("<svg") != std::string_view::npos;
+}
+
+// Inflates gzip data, bounded by `cap` bytes of output.
+bool gunzip(const std::vector<uint8_t>& in, size_t cap, std::string& out) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return false;
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  char buf[65536];
+  int ret;
+  do {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    ret = inflate(&zs, Z_NO_FLUSH);
+    if (ret != Z_OK && ret != Z_STREAM_END) { inflateEnd(&zs); return false; }
+    out.append(buf, sizeof(buf) - zs.avail_out);
+    if (out.size() > cap) { inflateEnd(&zs); throw InputError("SVG: compressed image expands beyond max_input_bytes"); }
+  } while (ret != Z_STREAM_END && zs.avail_in > 0);
+  inflateEnd(&zs);
+  return ret == Z_STREAM_END;
+}
+
+}  // namespace
+
 void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
+  if (opts_.nested) return;  // images inside an SVG image are not drawn (as resvg)
   const std::string* hp = doc_.attr(n, AId::Href);
   if (!hp) return;
   std::string_view href = trim(*hp);
   std::vector<uint8_t> bytes;
+  bool svg_doc = false;
   if (href.rfind("data:", 0) == 0) {
     size_t comma = href.find(',');
     if (comma == std::string_view::npos) return;
@@ -278,10 +314,11 @@ void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
     std::string_view payload = href.substr(comma + 1);
     bool b64 = meta.size() >= 7 && meta.substr(meta.size() - 7) == ";base64";
     std::string_view mime = meta.substr(0, meta.find(';'));
-    if (mime == "image/svg+xml") throw Unsupported("image:svg");
     bytes = b64 ? base64_decode(payload) : percent_decode(payload);
+    if (mime == "image/svg+xml") svg_doc = true;
     if (!(mime.empty() || mime == "image/png" || mime == "image/jpeg" || mime == "image/jpg" ||
-          mime == "text/plain" || mime == "image/gif" || mime == "image/webp"))
+          mime == "text/plain" || mime == "image/gif" || mime == "image/webp" ||
+          mime == "image/svg+xml"))
       return;  // resvg draws nothing for other types
   } else {
     if (is_url(href) && href.rfind("file:", 0) != 0) return;  // never fetched: nothing drawn
@@ -290,7 +327,7 @@ void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
     if (p.empty()) return;
     std::string ext = p.extension().string();
     for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (ext == ".svg" || ext == ".svgz") throw Unsupported("image:svg");
+    if (ext == ".svg" || ext == ".svgz") svg_doc = true;
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) return;  // missing: nothing drawn
     auto size = fs::file_size(p, ec);
@@ -301,14 +338,40 @@ void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
     if (size && !f.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) return;
   }
   DecodedImage img;
-  if (!decode_image(bytes, opts_.limits.max_pixels, img)) return;
+  std::optional<scene::Group> vector;  // nested SVG document
+  double aw = 0, ah = 0;
+  bool is_png_or_jpeg = bytes.size() >= 3 && ((bytes[0] == 0x89 && bytes[1] == 'P') ||
+                                              (bytes[0] == 0xFF && bytes[1] == 0xD8));
+  if (!is_png_or_jpeg && (svg_doc || looks_like_svg(bytes))) {
+    std::string text;
+    if (is_gzip(bytes)) {
+      if (!gunzip(bytes, opts_.limits.max_input_bytes, text)) return;
+    } else {
+      text.assign(bytes.begin(), bytes.end());
+    }
+    Options o = opts_;
+    o.width = o.height = 0;
+    o.resources_dir.clear();
+    o.nested = true;
+    try {
+      auto xml = xml::parse(text, o.limits);
+      auto sub = Document::build(*xml, o.limits);
+      Converter c(*sub, o);
+      vector = c.convert_document(aw, ah);
+    } catch (const InputError&) {
+      return;  // a broken nested document is not drawn (as resvg)
+    }
+  } else {
+    if (!decode_image(bytes, opts_.limits.max_pixels, img)) return;
+    aw = img.width;
+    ah = img.height;
+  }
 
   std::string_view vis = find_str(n, AId::Visibility);
   if (!(vis.empty() || vis == "visible")) return;
   std::string_view ir = find_str(n, AId::ImageRendering);
   bool smooth = !(ir == "optimizeSpeed" || ir == "pixelated" || ir == "crisp-edges");
 
-  double aw = img.width, ah = img.height;
   double x = convert_user_length(n, AId::X, st, Length{});
   double y = convert_user_length(n, AId::Y, st, Length{});
   double w = convert_user_length(n, AId::Width, st, Length{aw, Unit::None});
@@ -336,6 +399,30 @@ void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
     case A::XMinYMid: case A::XMidYMid: case A::XMaxYMid: vy += dy / 2; break;
     case A::XMinYMax: case A::XMidYMax: case A::XMaxYMax: vy += dy; break;
     default: break;
+  }
+  if (vector) {
+    // The nested document scaled into the aligned view box, clipped by the image rect for slice.
+    scene::Group g;
+    g.transform = Transform{vw / aw, 0, 0, vh / ah, vx, vy};
+    g.children.push_back(make_node(std::move(*vector)));
+    if (ar.slice) {
+      scene::Group outer;
+      auto cp = std::make_shared<scene::ClipPath>();
+      scene::PathNode p;
+      p.path.move_to(rect.x, rect.y);
+      p.path.line_to(rect.right(), rect.y);
+      p.path.line_to(rect.right(), rect.bottom());
+      p.path.line_to(rect.x, rect.bottom());
+      p.path.close();
+      p.fill = scene::Fill{};
+      cp->children.push_back(make_node(std::move(p)));
+      outer.clip_path = cp;
+      outer.children.push_back(make_node(std::move(g)));
+      parent.children.push_back(make_node(std::move(outer)));
+    } else {
+      parent.children.push_back(make_node(std::move(g)));
+    }
+    return;
   }
   scene::ImageNode in;
   in.width = img.width;

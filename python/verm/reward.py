@@ -23,6 +23,7 @@ import hashlib
 import queue
 import threading
 import time
+import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -167,6 +168,20 @@ def render_codes(kind: str, codes: Sequence[str], config: RewardConfig | None = 
 
 
 # -- critique cache --------------------------------------------------------------------------
+_TOKENS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _instance_token(critic: Critic) -> str:
+    base = f"{type(critic).__qualname__}:{getattr(critic, 'name', '')}"
+    try:
+        tok = _TOKENS.get(critic)
+        if tok is None:
+            tok = _TOKENS[critic] = uuid.uuid4().hex
+    except TypeError:  # not weak-referenceable
+        tok = str(id(critic))
+    return f"{base}:{tok}"
+
+
 class CritiqueCache:
     """Thread-safe LRU of parsed critiques keyed by a content hash (unparseable ones are not kept)."""
 
@@ -179,7 +194,9 @@ class CritiqueCache:
 
     @staticmethod
     def key(critic: Critic, kind: str, gt_digest: str, pred_digest: str) -> str:
-        ident = getattr(critic, "cache_key", None) or f"{type(critic).__qualname__}:{getattr(critic, 'name', '')}"
+        """Cache key: the critic's ``cache_key`` (equal settings share entries) or, without one,
+        a token unique to the critic object; plus the kind and both image digests."""
+        ident = getattr(critic, "cache_key", None) or _instance_token(critic)
         return hashlib.blake2b(f"{ident}|{kind}|{gt_digest}|{pred_digest}".encode(), digest_size=16).hexdigest()
 
     def get(self, key: str) -> Critique | None:

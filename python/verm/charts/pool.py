@@ -163,7 +163,8 @@ class ChartPool:
         self.python = python or sys.executable
         self.start_timeout = float(start_timeout)
         self._env = _worker_env()
-        self._idle: queue.Queue[_Worker | None] = queue.Queue()
+        # LIFO: a warm worker is reused before an empty slot starts a new process
+        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False

@@ -185,15 +185,13 @@ def _vm_bytes() -> int:
     return 0
 
 
-def _run_child(job: dict, out_fd: int, tmp: str, read_roots: list[str]) -> None:
-    """Body of the forked child: confine, run the code, report, never return."""
+def _child_main(job_r: int, out_fd: int, tmp: str, read_roots: list[str]) -> None:
+    """A pre-forked child: confine itself now, then wait for its one job and run it."""
     from verm.charts import sandbox
 
-    t0 = time.perf_counter()
-    status, message, image = "ok", "", None
     extra: dict = {}
-    out = _Capped(int(job.get("max_output", 65536)))
-    err = _Capped(int(job.get("max_output", 65536)))
+    setup_error = ""
+    vm = 0
     try:
         os.setpgid(0, 0)
         try:
@@ -202,6 +200,8 @@ def _run_child(job: dict, out_fd: int, tmp: str, read_roots: list[str]) -> None:
             ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
+        if os.getppid() == 1:  # the template died before prctl took effect
+            os._exit(0)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes fail with EFBIG instead
@@ -214,13 +214,33 @@ def _run_child(job: dict, out_fd: int, tmp: str, read_roots: list[str]) -> None:
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
         os.close(devnull)
-        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
         sys.stdin = open(os.devnull)  # noqa: SIM115
         vm = _vm_bytes()
-        mem = job.get("memory_mb")
-        extra["landlock"] = sandbox.landlock_restrict(read_roots, [tmp]) if job.get("landlock", True) else 0
-        extra["seccomp"] = sandbox.seccomp_install() if job.get("seccomp", True) else False
+        extra["landlock"] = sandbox.landlock_restrict(read_roots, [tmp])
+        extra["seccomp"] = sandbox.seccomp_install()
         sandbox.install_audit_hook(read_roots, [tmp])
+    except BaseException as exc:
+        setup_error = f"sandbox setup failed: {type(exc).__name__}: {exc}"
+    frame = read_frame(job_r)
+    if frame is None:
+        os._exit(0)
+    os.close(job_r)
+    _run_child(frame[0], out_fd, extra, vm, setup_error)
+
+
+def _run_child(job: dict, out_fd: int, extra: dict, vm: int, setup_error: str) -> None:
+    """Run the job's code in this (confined) child, report, never return."""
+    from verm.charts import sandbox
+
+    t0 = time.perf_counter()
+    status, message, image = "ok", "", None
+    out = _Capped(int(job.get("max_output", 65536)))
+    err = _Capped(int(job.get("max_output", 65536)))
+    try:
+        if setup_error:
+            raise RuntimeError(setup_error)
+        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        mem = job.get("memory_mb")
         sandbox.apply_job_limits(
             memory_mb=(int(mem) + vm // (1024 * 1024)) if mem else None,
             cpu_seconds=float(job["timeout"]) + 1.0 if job.get("timeout") else None,
@@ -232,7 +252,8 @@ def _run_child(job: dict, out_fd: int, tmp: str, read_roots: list[str]) -> None:
         import linecache
 
         linecache.cache["<chart>"] = (len(code), None, code.splitlines(True), "<chart>")
-        ns = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": os.path.join(tmp, "chart.py")}
+        ns = {"__name__": "__main__", "__builtins__": __builtins__,
+              "__file__": os.path.join(os.getcwd(), "chart.py")}
         try:
             compiled = compile(code, "<chart>", "exec")
         except (SyntaxError, ValueError) as exc:
@@ -377,73 +398,112 @@ def _finish_warm() -> None:
     gc.freeze()  # keep the warm objects out of the children's GC passes (fewer CoW copies)
 
 
+def _fork_child(read_roots: list[str], tmp_root: str) -> tuple[int, int, int, str]:
+    """Fork the next job child ahead of time; it confines itself and waits for its job.
+
+    Returns (pid, job write fd, result read fd, temp dir).
+    """
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="verm-chart-", dir=tmp_root)
+    job_r, job_w = os.pipe()
+    res_r, res_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the job child
+        try:
+            for fd in (job_w, res_r, *_TEMPLATE_FDS):
+                os.close(fd)
+            _child_main(job_r, res_w, tmp, read_roots)
+        finally:
+            os._exit(70)
+    os.close(job_r)
+    os.close(res_w)
+    return pid, job_w, res_r, tmp
+
+
+_TEMPLATE_FDS: list[int] = []  # the template's own pipes, closed in every child
+
+
 def _serve(job_fd: int, reply_fd: int) -> None:
     import tempfile
 
     from verm.charts import sandbox
 
+    _TEMPLATE_FDS[:] = [job_fd, reply_fd]
     read_roots = sandbox.allowed_read_roots()
-    base_tmp = tempfile.gettempdir()
-    while True:
-        frame = read_frame(job_fd)
-        if frame is None:
-            return
-        job, _ = frame
-        if job.get("cmd") == "exit":
-            return
-        timeout = float(job.get("timeout") or 15.0)
-        tmp = tempfile.mkdtemp(prefix="verm-chart-", dir=job.get("tmp_root") or base_tmp)
-        r, w = os.pipe()
-        t0 = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:  # the job child
+    tmp_root = tempfile.gettempdir()
+    pending: list[int] = []  # killed children not reaped yet (their teardown runs meanwhile)
+    ready = None
+    try:
+        while True:
+            if ready is None:
+                ready = _fork_child(read_roots, tmp_root)
+            frame = read_frame(job_fd)
+            if frame is None:
+                return
+            job, _ = frame
+            if job.get("cmd") == "exit":
+                return
+            timeout = float(job.get("timeout") or 15.0)
+            pid, job_w, r, tmp = ready
+            ready = None
+            t0 = time.perf_counter()
             try:
-                os.close(r)
-                os.close(job_fd)
-                os.close(reply_fd)
-                _run_child(job, w, tmp, read_roots)
-            finally:
-                os._exit(70)
-        os.close(w)
-        deadline = time.monotonic() + timeout
-        max_payload = int(job.get("max_pixels", 64 * 1024 * 1024)) * 4
-        res = read_frame(r, deadline, max_payload)
-        timed_out = res is None and time.monotonic() >= deadline
-        if res is not None:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        elif timed_out:
-            _killpg(pid)
-        wstatus = None
-        if res is None:  # no result: learn why (exit code / signal), killing it if need be
-            _, wstatus = _wait(pid, 1.0)
-        os.close(r)
-        # The child is dead or SIGKILLed (it never runs user code again), so its temp dir can
-        # go now; a directory removed cannot gain files. Reaping may wait until after replying.
-        if not _rmtree(tmp):
-            _wait(pid, 1.0)
-            _rmtree(tmp)
-        header: dict
-        payload = b""
-        if res is not None:
-            header, payload = res
-            header = _validate(header, len(payload))
-            if header["status"] == "error" and header.get("shape") is None and payload:
-                payload = b""
-        else:
-            header = _exit_status(wstatus, timed_out, timeout)
-        header["wall"] = time.perf_counter() - t0
-        header["pid"] = pid
-        try:
-            write_frame(reply_fd, header, payload)
-        except BrokenPipeError:
-            return
-        finally:
-            if wstatus is None:
+                write_frame(job_w, job)
+            except OSError:
+                pass  # the child died while waiting: reported below from its exit status
+            os.close(job_w)
+            deadline = time.monotonic() + timeout
+            max_payload = int(job.get("max_pixels", 64 * 1024 * 1024)) * 4
+            res = read_frame(r, deadline, max_payload)
+            timed_out = res is None and time.monotonic() >= deadline
+            if res is not None or timed_out:
+                _killpg(pid)
+            wstatus = None
+            if res is None:  # no result: learn why (exit code / signal), killing it if need be
+                _, wstatus = _wait(pid, 1.0)
+            os.close(r)
+            # The child is dead or SIGKILLed (it never runs user code again), so its temp dir
+            # can go now; a directory removed cannot gain files. Reaping may wait.
+            if not _rmtree(tmp):
                 _wait(pid, 1.0)
-            _rmtree(tmp)
+                _rmtree(tmp)
+            payload = b""
+            if res is not None:
+                header, payload = res
+                header = _validate(header, len(payload))
+                if header.get("shape") is None:
+                    payload = b""
+            else:
+                header = _exit_status(wstatus, timed_out, timeout)
+            header["wall"] = time.perf_counter() - t0
+            header["pid"] = pid
+            try:
+                write_frame(reply_fd, header, payload)
+            except BrokenPipeError:
+                return
+            if wstatus is None:
+                pending.append(pid)
+            # prepare the next child while the pool handles this reply
+            _reap(pending, block=len(pending) > 8)
+            ready = _fork_child(read_roots, tmp_root)
+    finally:
+        if ready is not None:
+            _killpg(ready[0])
+            _wait(ready[0], 1.0)
+            _rmtree(ready[3])
+        _reap(pending, block=True)
+
+
+def _reap(pids: list[int], block: bool = False) -> None:
+    """Collect exited children (non-blocking unless ``block``)."""
+    for pid in list(pids):
+        try:
+            got, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            got = pid
+        if got:
+            pids.remove(pid)
 
 
 def _rmtree(path: str) -> bool:

@@ -125,6 +125,19 @@ class GenerativeCritic:
         """One answer per (gt PIL image, pred PIL image, kind)."""
         raise NotImplementedError
 
+    def _cache_ident(self) -> str:
+        """What identifies this critic's answers besides the images (subclasses add settings)."""
+        return type(self).__qualname__
+
+    @property
+    def cache_key(self) -> str:
+        """Critics with equal settings and prompt share critique-cache entries."""
+        h = hashlib.blake2b(digest_size=12)
+        h.update(self._cache_ident().encode())
+        h.update(self.template.text.encode())
+        h.update((self.template.system or "").encode())
+        return f"{self.name}:{h.hexdigest()}"
+
     def _prepare(self, img: ImageLike):
         return to_pil(img)
 

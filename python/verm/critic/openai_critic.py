@@ -138,6 +138,10 @@ class OpenAICritic(GenerativeCritic):
         self._rr = 0
         self._lock = threading.Lock()
 
+    def _cache_ident(self) -> str:
+        return repr((sorted(e.url for e in self.endpoints), self.model, sorted(self.sampling.items()),
+                     sorted(self.extra_body.items()), self.image_max_side, self.jpeg_quality))
+
     # -- endpoint rotation ------------------------------------------------------------------
     def endpoint_stats(self) -> list[dict[str, Any]]:
         """Per endpoint: successes, failures, whether it is in the rotation now, last error."""

@@ -122,9 +122,17 @@ def _as_object(obj: Any) -> Any:
     return obj
 
 
-def _load_object(text: str) -> dict[str, Any]:
-    import json_repair
+def _repair_loads(text: str) -> Any:
+    """``json_repair.loads``; without the library only trailing commas are fixed (install the
+    ``critic`` extra for full repair of quotes and truncation)."""
+    try:
+        import json_repair
+    except ImportError:
+        return json.loads(re.sub(r",\s*([}\]])", r"\1", text))
+    return json_repair.loads(text)
 
+
+def _load_object(text: str) -> dict[str, Any]:
     fallback: dict[str, Any] | None = None
     cands = _candidates(text)
     fenced = set(m.group(1) for m in _FENCE.finditer(_THINK.sub("", text)))
@@ -134,7 +142,7 @@ def _load_object(text: str) -> dict[str, Any]:
     attempts = [(c, True) for c in cands] + [(c, False) for c in repair_order]
     for cand, strict in attempts:
         try:
-            parsed = [json.loads(cand) if strict else json_repair.loads(cand)]
+            parsed = [json.loads(cand) if strict else _repair_loads(cand)]
         except Exception:  # json_repair may raise on pathological input
             continue
         for obj in map(_as_object, parsed):

@@ -123,6 +123,9 @@ class TransformersCritic(GenerativeCritic):
             self.gen_kwargs.update(temperature=temperature, top_p=top_p, top_k=top_k)
         self.gen_kwargs["pad_token_id"] = self.tokenizer.pad_token_id
 
+    def _cache_ident(self) -> str:
+        return repr((self.model_path, sorted(self.gen_kwargs.items()), self.image_max_side))
+
     def _prepare(self, img: ImageLike):
         return to_pil(img, max_side=self.image_max_side)
 

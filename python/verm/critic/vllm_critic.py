@@ -59,6 +59,9 @@ class VLLMCritic(GenerativeCritic):
             max_tokens=max_tokens, seed=seed,
         )
 
+    def _cache_ident(self) -> str:
+        return repr((self.model_path, str(self.sampling), self.image_max_side))
+
     def _prepare(self, img: ImageLike) -> str:
         from verm.critic.openai_critic import image_data_url
 

@@ -44,6 +44,18 @@ class TableStyle:
     max_width: float | None = 1600.0
     scale: float = 1.0
 
+    def __post_init__(self) -> None:
+        for name in ("font_size", "line_height", "scale"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"TableStyle.{name} must be > 0")
+        for name in ("padding_x", "padding_y", "border_width", "margin"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"TableStyle.{name} must be >= 0")
+        if self.max_width is not None and not self.max_width > 0:
+            raise ValueError("TableStyle.max_width must be > 0 or None")
+        if self.header_align not in ("left", "center", "right"):
+            raise ValueError("TableStyle.header_align must be left, center or right")
+
 
 DEFAULT_STYLE = TableStyle()
 
@@ -136,8 +148,13 @@ class _Units:
     lines: list[list[tuple[str, bool]]]
 
 
+# characters XML 1.0 forbids (they would make the SVG unparseable); tabs become spaces
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _units(text: str) -> _Units:
     lines = []
+    text = _XML_BAD.sub("", text.replace("\t", " ").replace("\r", ""))
     for line in text.split("\n"):
         units = []
         pos = 0

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from verm.critic.base import CriticUnavailable
 from verm.records import CATEGORIES, KINDS, Critique
 
 __all__ = ["ServerConfig", "create_app"]
@@ -301,6 +302,8 @@ def create_app(critic, config: ServerConfig | None = None):
                     resp = await fn(request)
                 except HTTPError as exc:
                     resp = error(exc.status, exc.message, exc.kind)
+                except CriticUnavailable as exc:  # the server's own back end is down: retryable
+                    resp = error(503, f"critic unavailable: {exc}", "service_unavailable")
                 except Exception as exc:  # never crash the server; report 500 with the cause
                     resp = error(500, f"{type(exc).__name__}: {exc}", "server_error")
                 finally:
@@ -314,6 +317,8 @@ def create_app(critic, config: ServerConfig | None = None):
     @instrumented("chat")
     async def chat(request: Request):
         body = await read_json(request)
+        if isinstance(body, dict) and body.get("stream"):
+            raise HTTPError(400, "streaming is not supported; send \"stream\": false")
         urls, text, kind = _parse_chat(body)
         if len(urls) != 2:
             raise HTTPError(400, f"expected exactly 2 images [ground truth, prediction], got {len(urls)}")

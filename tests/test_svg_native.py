@@ -1,0 +1,178 @@
+"""SVG front end: hand-written documents rendered natively (fallback off) must match resvg-py
+by the resvg suite criterion; unsupported features must be reported with countable reason keys."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from verm.render import render_svgs
+from verm.render.compare import diff_fraction, suite_pass
+from verm.render.svg import SvgRenderOptions, _resvg_render
+
+HEAD = "<svg xmlns='http://www.w3.org/2000/svg' xmlns:xlink='http://www.w3.org/1999/xlink' " \
+       "width='200' height='200' viewBox='0 0 200 200'>"
+
+
+def _png_data_uri() -> str:
+    rng = np.random.default_rng(0)
+    img = (rng.random((12, 16, 4)) * 255).astype(np.uint8)
+    img[..., 3] = 255
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _jpeg_data_uri() -> str:
+    img = np.zeros((20, 30, 3), np.uint8)
+    img[:, :15] = (200, 40, 40)
+    img[:, 15:] = (40, 40, 200)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", quality=95)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+DOCS = {
+    "css": """
+      <style>
+        rect { fill: red }
+        .a { fill: green }
+        #b { fill: blue !important }
+        g > .c { stroke: black; stroke-width: 4 }
+        g .d:first-child { fill: orange }
+        [data-x='1'] { fill: purple }
+        * { stroke-linejoin: round }
+      </style>
+      <rect class='a' x='10' y='10' width='50' height='50'/>
+      <rect id='b' class='a' x='70' y='10' width='50' height='50' style='fill: yellow'/>
+      <g><rect class='c d' x='10' y='80' width='50' height='50'/>
+         <rect class='d' x='70' y='80' width='50' height='50'/></g>
+      <rect data-x='1' x='130' y='80' width='50' height='50'/>
+      <g fill='currentColor' color='teal'><circle cx='150' cy='35' r='25'/></g>""",
+    "use_symbol_svg": """
+      <defs>
+        <symbol id='s' viewBox='0 0 10 10'><circle cx='5' cy='5' r='5' fill='navy'/></symbol>
+        <g id='g1' fill='inherit'><rect width='30' height='20'/></g>
+      </defs>
+      <use xlink:href='#s' x='10' y='10' width='60' height='40'/>
+      <use href='#g1' x='100' y='10' fill='crimson' opacity='0.5'/>
+      <svg x='20' y='100' width='80' height='80' viewBox='0 0 40 20' preserveAspectRatio='xMinYMax meet'>
+        <rect width='60' height='20' fill='olive'/>
+      </svg>
+      <switch><rect systemLanguage='ru' width='10' height='10' fill='red'/>
+              <rect x='120' y='120' width='60' height='60' fill='green'/></switch>""",
+    "transforms_units": """
+      <g transform='translate(100 100) rotate(30) scale(1.2 0.8) skewX(10)'>
+        <rect x='-40' y='-20' width='80' height='40' fill='#4a8' stroke='#123' stroke-width='3'/>
+      </g>
+      <rect x='5%' y='2em' width='10%' height='3em' font-size='10' fill='#a48'
+            transform-origin='center' transform='rotate(15)'/>
+      <line x1='10' y1='190' x2='190' y2='150' stroke='black' stroke-width='5'/>""",
+    "paths": """
+      <path d='M20 20 h40 v40 h-40 z m60 0 l20 40 l20 -40 z M150 20 a20 30 15 1 1 1 0 z'
+            fill='#c84' stroke='black' fill-rule='evenodd'/>
+      <path d='M20 120 C40 80 80 160 100 120 S160 80 180 120 Q150 180 100 170 T20 160'
+            fill='blue' fill-opacity='0.5'/>
+      <path d='M20 190 L60 180 L 100 190 L' stroke='green' stroke-width='4'/>""",
+    "markers": """
+      <marker id='m' viewBox='0 0 10 10' refX='5' refY='5' markerWidth='6' markerHeight='6'
+              orient='auto-start-reverse'>
+        <path d='M0 0 L10 5 L0 10 z' fill='context-stroke'/>
+      </marker>
+      <polyline points='20,180 60,40 100,160 140,60 180,150' fill='none' stroke='darkred'
+                stroke-width='3' marker-start='url(#m)' marker-mid='url(#m)' marker-end='url(#m)'/>""",
+    "clip_mask": """
+      <clipPath id='c' clipPathUnits='objectBoundingBox'><circle cx='0.5' cy='0.5' r='0.5'/></clipPath>
+      <mask id='k'><rect width='200' height='200' fill='white'/>
+        <rect x='60' y='60' width='80' height='80' fill='#444'/></mask>
+      <linearGradient id='l'><stop offset='0' stop-color='red'/><stop offset='1' stop-color='blue'/></linearGradient>
+      <rect x='20' y='20' width='160' height='160' fill='url(#l)' clip-path='url(#c)' mask='url(#k)'/>""",
+    "pattern_gradients": """
+      <pattern id='p' width='20' height='20' patternUnits='userSpaceOnUse' patternTransform='rotate(20)'>
+        <rect width='10' height='10' fill='orange'/><circle cx='15' cy='15' r='4' fill='teal'/></pattern>
+      <radialGradient id='r' href='#base' fx='0.3'/>
+      <radialGradient id='base' r='0.6' spreadMethod='reflect'>
+        <stop offset='0.2' stop-color='white'/><stop offset='0.9' stop-color='#335'/></radialGradient>
+      <rect x='10' y='10' width='180' height='80' fill='url(#p)' stroke='black'/>
+      <ellipse cx='100' cy='145' rx='85' ry='45' fill='url(#r)'/>""",
+    "filters": """
+      <filter id='f' x='-20%' y='-20%' width='140%' height='140%'>
+        <feGaussianBlur in='SourceAlpha' stdDeviation='4' result='b'/>
+        <feOffset dx='5' dy='5' result='o'/>
+        <feFlood flood-color='navy' flood-opacity='0.6'/>
+        <feComposite in2='o' operator='in'/>
+        <feMerge><feMergeNode/><feMergeNode in='SourceGraphic'/></feMerge>
+      </filter>
+      <filter id='g'><feColorMatrix type='saturate' values='0.2'/></filter>
+      <rect x='30' y='30' width='80' height='60' fill='orange' filter='url(#f)'/>
+      <circle cx='140' cy='140' r='40' fill='crimson' filter='url(#g)'/>""",
+    "opacity_blend": """
+      <g opacity='0.6'><rect x='20' y='20' width='100' height='100' fill='blue'/>
+        <rect x='60' y='60' width='100' height='100' fill='red' fill-opacity='0.5'/></g>
+      <g style='isolation: isolate'><circle cx='120' cy='150' r='40' fill='yellow'/>
+        <circle cx='150' cy='150' r='40' fill='teal' style='mix-blend-mode: multiply'/></g>""",
+    "images": f"""
+      <image x='10' y='10' width='80' height='60' href='{_png_data_uri()}' preserveAspectRatio='none'
+             image-rendering='optimizeSpeed'/>
+      <image x='100' y='100' width='90' height='90' xlink:href='{_jpeg_data_uri()}'/>""",
+    "text": """
+      <text x='20' y='50' font-family='sans-serif' font-size='24' fill='#234'>Hello <tspan
+        fill='crimson' font-weight='bold'>verm</tspan></text>
+      <text x='100' y='120' text-anchor='middle' font-family='serif' font-size='20'
+            dx='0 3 3' rotate='0 10'>middle</text>""",
+}
+
+
+def _render(doc: str) -> tuple:
+    data = (HEAD + doc + "</svg>").encode()
+    (native,) = render_svgs([data], fallback=False)
+    ref = _resvg_render(data, SvgRenderOptions())
+    return native, ref
+
+
+@pytest.mark.parametrize("name", sorted(DOCS))
+def test_native_matches_resvg(name):
+    native, ref = _render(DOCS[name])
+    assert native.status == "ok", native.message
+    assert native.image.shape == ref.shape
+    assert suite_pass(native.image, ref), f"{name}: {diff_fraction(native.image, ref):.4f} differ"
+
+
+@pytest.mark.parametrize("width,height,expected", [
+    (None, None, (50, 100)), (300, None, (150, 300)), (None, 25, (25, 50)), (300, 10, (10, 20)),
+    (300, 300, (150, 300)),
+])
+def test_output_size_follows_resvg(width, height, expected):
+    doc = b"<svg xmlns='http://www.w3.org/2000/svg' width='100' height='50'><rect width='10' height='10'/></svg>"
+    (res,) = render_svgs([doc], width=width, height=height, fallback=False)
+    assert res.status == "ok", res.message
+    assert res.image.shape[:2] == expected
+    ref = _resvg_render(doc, SvgRenderOptions(width=width, height=height))
+    assert ref.shape[:2] == expected
+
+
+@pytest.mark.parametrize("doc,reason", [
+    ("<filter id='f'><feTurbulence baseFrequency='0.05'/></filter>"
+     "<rect width='50' height='50' filter='url(#f)'/>", "filter:feTurbulence"),
+    ("<rect width='50' height='50' style='filter: blur(2px)'/>", "filter:function"),
+    ("<image width='50' height='50' href='data:image/svg+xml;base64,PHN2Zy8+'/>", "image:svg"),
+])
+def test_unsupported_reason_keys(doc, reason):
+    data = (HEAD + doc + "</svg>").encode()
+    (native,) = render_svgs([data], fallback=False)
+    assert native.status == "unsupported"
+    assert native.message == reason
+    (fb,) = render_svgs([data], fallback=True)
+    assert fb.status == "fallback" and fb.image is not None
+    assert fb.extra["native_reason"] == reason
+
+
+def test_invalid_filter_reference_hides_element():
+    data = (HEAD + "<rect width='200' height='200' fill='red' filter='url(#missing)'/></svg>").encode()
+    (native,) = render_svgs([data], fallback=False)
+    assert native.status == "ok"
+    assert native.image[..., 3].max() == 0
