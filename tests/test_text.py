@@ -162,3 +162,49 @@ def test_render_svgs_with_threads_matches_single_thread():
         assert b.status == "ok", b.message
         assert (a.image == b.image).all()
         assert (a.image[..., 3] > 0).sum() > 200  # glyphs were drawn
+
+
+def _ink(svg: str):
+    """Ink bounding box (x0, y0, x1, y1) of a natively rendered SVG, in pixels."""
+    import numpy as np
+
+    from verm.render import render_svg
+
+    img = render_svg(svg, fallback=False)
+    ys, xs = np.nonzero(img[..., 3] > 64)
+    assert len(xs), "nothing drawn"
+    return xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+
+
+def _doc(body: str) -> str:
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100">{body}</svg>'
+
+
+def test_layout_anchor_spacing_and_baseline():
+    t = 'font-family="DejaVu Sans" font-size="20"'
+    start = _ink(_doc(f'<text x="100" y="50" {t}>Hello</text>'))
+    middle = _ink(_doc(f'<text x="100" y="50" {t} text-anchor="middle">Hello</text>'))
+    end = _ink(_doc(f'<text x="100" y="50" {t} text-anchor="end">Hello</text>'))
+    assert start[0] >= 99 and end[2] <= 101
+    assert abs((middle[0] + middle[2]) / 2 - 100) <= 2
+    spaced = _ink(_doc(f'<text x="10" y="50" {t} letter-spacing="5">Hello</text>'))
+    plain = _ink(_doc(f'<text x="10" y="50" {t}>Hello</text>'))
+    assert (spaced[2] - spaced[0]) - (plain[2] - plain[0]) == pytest.approx(20, abs=2)  # 4 gaps
+    up = _ink(_doc(f'<text x="10" y="50" {t}><tspan baseline-shift="10">Hello</tspan></text>'))
+    assert plain[1] - up[1] == pytest.approx(10, abs=1)
+    dy = _ink(_doc(f'<text x="10" y="50" dy="7" {t}>Hello</text>'))
+    assert dy[1] - plain[1] == pytest.approx(7, abs=1)
+
+
+def test_layout_decoration_and_text_path():
+    t = 'font-family="DejaVu Sans" font-size="20"'
+    plain = _ink(_doc(f'<text x="10" y="40" {t}>xxxx</text>'))
+    under = _ink(_doc(f'<text x="10" y="40" {t} text-decoration="underline">xxxx</text>'))
+    assert under[3] > plain[3] + 1  # the underline sits below the baseline
+    over = _ink(_doc(f'<text x="10" y="40" {t} text-decoration="overline">xxxx</text>'))
+    assert over[1] < plain[1] - 3  # the overline sits at the ascent, above x-height glyphs
+    # Text on a vertical path runs downwards.
+    on_path = _ink(_doc('<path id="p" d="M 100 5 L 100 95"/>'
+                        f'<text {t}><textPath href="#p">abcd</textPath></text>'))
+    assert on_path[3] - on_path[1] > on_path[2] - on_path[0]
+

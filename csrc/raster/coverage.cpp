@@ -18,6 +18,11 @@ void CoverageRaster::reset(IRect box, bool aa) {
   row_min_.assign(std::max(box.h, 0), stride_);
   row_max_.assign(std::max(box.h, 0), -1);
   if (cov_.size() < static_cast<size_t>(stride_)) cov_.resize(stride_);
+  if (!exact_ && aa) {
+    size_t sub = need * 4;
+    if (sub_cells_.size() < sub) sub_cells_.assign(sub, 0.f);
+    if (any_) std::fill(sub_cells_.begin(), sub_cells_.end(), 0.f);
+  }
   any_ = false;
 }
 
@@ -85,7 +90,7 @@ void CoverageRaster::line(Point a, Point b) {
 // per pixel row; an edge covers the sub-scanlines round(4*y0) .. round(4*y1) - 1 and crosses
 // each at its centre, at an x rounded to a quarter pixel. Each crossing adds its winding,
 // split between the two cells around the quarter position, so that the prefix sum of a row
-// is the supersampled coverage (a quarter column of one sub-scanline weighs 1/16).
+// is the supersampled coverage (a quarter column weighs 1/4 of its sub-scanline).
 void CoverageRaster::supersample_line(Point a, Point b) {
   if (a.y == b.y) return;
   float dir = 1.f;
@@ -103,7 +108,7 @@ void CoverageRaster::supersample_line(Point a, Point b) {
   const double dxdy = (b.x - a.x) / (b.y - a.y);
   const double left = box_.x;
   const double wq = static_cast<double>(box_.w) * 4;
-  const float unit = dir / 16.f;
+  const float unit = dir / 4.f;
   for (int s = s0; s < s1; ++s) {
     double yc = top + (s + 0.5) * 0.25;
     double x = a.x + (yc - a.y) * dxdy;
@@ -111,7 +116,8 @@ void CoverageRaster::supersample_line(Point a, Point b) {
     int q = static_cast<int>(xq);
     int ix = q >> 2, f = q & 3;
     int row = s >> 2;
-    float* c = cells_.data() + static_cast<size_t>(row) * stride_;
+    // One cell row per sub-scanline (the fill rule applies per sub-scanline, as in Skia).
+    float* c = sub_cells_.data() + static_cast<size_t>(s) * stride_;
     c[ix] += unit * static_cast<float>(4 - f);
     c[ix + 1] += unit * static_cast<float>(f);
     row_min_[row] = std::min(row_min_[row], ix);

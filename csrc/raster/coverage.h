@@ -49,6 +49,7 @@ class CoverageRaster {
   bool any_ = false;
   bool exact_ = false;
   std::vector<float> cells_;
+  std::vector<float> sub_cells_;  // 4 rows per pixel row (supersampling model)
   std::vector<int> row_min_, row_max_;
   std::vector<float> cov_;
   std::vector<float> ones_;
@@ -101,9 +102,32 @@ void CoverageRaster::sweep(scene::FillRule rule, bool aa, Fn&& fn) {
     hi = std::min(hi, box_.w - 1);
     float* c = cells_.data() + static_cast<size_t>(ry) * stride_;
     float* cov = cov_.data();
+    if (!exact_) {
+      // Supersampling model: fill rule per sub-scanline, then average the four.
+      for (int i = lo; i <= hi; ++i) cov[i] = 0;
+      for (int sr = 0; sr < 4; ++sr) {
+        float* sc = sub_cells_.data() + (static_cast<size_t>(ry) * 4 + sr) * stride_;
+        float acc = 0;
+        for (int i = lo; i <= hi; ++i) {
+          acc += sc[i];
+          sc[i] = 0;
+          float v = std::fabs(acc);
+          if (evenodd) {
+            v = v - 2.f * std::floor(v * 0.5f);
+            v = v > 1.f ? 2.f - v : v;
+          } else {
+            v = std::min(v, 1.f);
+          }
+          cov[i] += 0.25f * v;
+        }
+        for (int i = hi + 1; i < stride_; ++i) sc[i] = 0;
+      }
+    }
     // Pass 1: prefix sum -> coverage (kept in registers; cells are cleared as we go).
     float acc = 0;
-    if (evenodd) {
+    if (!exact_) {
+      // coverage already computed above
+    } else if (evenodd) {
       for (int i = lo; i <= hi; ++i) {
         acc += c[i];
         c[i] = 0;

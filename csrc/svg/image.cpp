@@ -301,9 +301,11 @@ bool gunzip(const std::vector<uint8_t>& in, size_t cap, std::string& out) {
 }  // namespace
 
 void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
-  if (opts_.nested) return;  // images inside an SVG image are not drawn (as resvg)
   const std::string* hp = doc_.attr(n, AId::Href);
   if (!hp) return;
+  // Nested SVG documents draw only data: images, never files (as resvg), up to 4 levels.
+  if (opts_.nested > 0 && trim(*hp).rfind("data:", 0) != 0) return;
+  if (opts_.nested >= 4) return;
   std::string_view href = trim(*hp);
   std::vector<uint8_t> bytes;
   bool svg_doc = false;
@@ -352,7 +354,7 @@ void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
     Options o = opts_;
     o.width = o.height = 0;
     o.resources_dir.clear();
-    o.nested = true;
+    o.nested = opts_.nested + 1;
     try {
       auto xml = xml::parse(text, o.limits);
       auto sub = Document::build(*xml, o.limits);

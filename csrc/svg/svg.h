@@ -16,9 +16,9 @@ struct Options {
   std::string resources_dir;  // relative hrefs resolve here; nothing outside it is read
   const text::FontDB* fonts = nullptr;  // required for <text>; nullptr -> text is unsupported
   Limits limits;
-  // Set for documents referenced by <image> (nested SVG): like resvg, their own <image>
-  // elements are not drawn, which also bounds the nesting to one level.
-  bool nested = false;
+  // Nesting level of documents referenced by <image> (nested SVG). Like resvg, nested
+  // documents draw only data: images, never files; nesting is bounded (deeper: not drawn).
+  int nested = 0;
 };
 
 // Parses and resolves an SVG document. Throws InputError for broken input and Unsupported

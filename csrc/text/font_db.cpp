@@ -787,7 +787,7 @@ ShapedRun FontDB::shape(const std::string& utf8, const FontQuery& query, double 
     auto outline = glyph_outline(g.face, g.glyph);
     if (!outline->empty()) {
       Transform ts{s, 0, 0, -s, x + g.x_offset * s, -g.y_offset * s};
-      run.outline.append(outline->transformed(ts));
+      append_transformed(run.outline, *outline, ts);
     }
     x += adv * s;
   }

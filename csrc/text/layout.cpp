@@ -815,7 +815,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
           if (outline->empty()) continue;
           Transform ts = span_ts * c.full() * Transform::scale(g.sx, g.sx) * g.glyph_ts *
                          Transform::scale(1, -1);
-          glyph_path.append(outline->transformed(ts));
+          append_transformed(glyph_path, *outline, ts);
         }
       }
       if (!glyph_path.empty() && sp.visible) pending.push_back({std::move(glyph_path), &sp, nullptr});

@@ -98,4 +98,29 @@ class FontDB {
   std::unique_ptr<Impl> impl_;
 };
 
+// Appends `src` mapped by `ts` to `dst` without an intermediate path.
+inline void append_transformed(Path& dst, const Path& src, const Transform& ts) {
+  const auto& pts = src.points();
+  size_t i = 0;
+  for (Verb v : src.verbs()) {
+    switch (v) {
+      case Verb::Move: { Point p = ts.apply(pts[i++]); dst.move_to(p.x, p.y); break; }
+      case Verb::Line: { Point p = ts.apply(pts[i++]); dst.line_to(p.x, p.y); break; }
+      case Verb::Quad: {
+        Point c = ts.apply(pts[i]), p = ts.apply(pts[i + 1]);
+        i += 2;
+        dst.quad_to(c.x, c.y, p.x, p.y);
+        break;
+      }
+      case Verb::Cubic: {
+        Point c1 = ts.apply(pts[i]), c2 = ts.apply(pts[i + 1]), p = ts.apply(pts[i + 2]);
+        i += 3;
+        dst.cubic_to(c1.x, c1.y, c2.x, c2.y, p.x, p.y);
+        break;
+      }
+      case Verb::Close: dst.close(); break;
+    }
+  }
+}
+
 }  // namespace verm::text

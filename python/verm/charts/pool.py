@@ -300,7 +300,8 @@ class ChartPool:
         extra = dict(header.get("extra") or {})
         extra["stdout"] = header.get("stdout", "")
         extra["stderr"] = header.get("stderr", "")
-        extra["job_seconds"] = header.get("seconds", 0.0)
+        extra["job_seconds"] = header.get("seconds", 0.0)  # inside the child
+        extra["worker_seconds"] = header.get("wall", 0.0)  # job handed over -> reply ready
         return RenderResult(image, status, BACKEND, header.get("message", ""), seconds, extra=extra)
 
     def render_many(self, codes: Iterable[str], *, progress: bool = False, **overrides) -> list[RenderResult]:

@@ -344,7 +344,7 @@ _WRITE_EVENTS = {
     "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.link",
     "os.symlink", "os.truncate", "os.utime", "os.chflags", "os.lchflags", "os.mkfifo", "os.mknod",
     "shutil.rmtree", "shutil.move", "shutil.copyfile", "shutil.copymode", "shutil.copystat",
-    "shutil.chown",
+    "shutil.chown", "sqlite3.connect",
 }
 _READ_EVENTS = {"os.listdir", "os.scandir", "glob.glob", "os.walk", "os.chdir"}
 _PROC_EVENTS = (
@@ -378,26 +378,40 @@ def install_audit_hook(read_roots: list[str], write_roots: list[str]) -> None:
         if not _under(rp, write_roots if write else read_roots):
             raise SandboxError(f"sandbox: {event} of {p!r} is not allowed")
 
+    def on_open(event: str, args: tuple) -> None:
+        path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        write = False
+        if isinstance(mode, str) and any(c in mode for c in "wax+"):
+            write = True
+        if isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC):
+            write = True
+        check(path, write, "open")
+
+    def deny(event: str, args: tuple) -> None:
+        raise SandboxError(f"sandbox: {event} is not allowed")
+
+    def on_write(event: str, args: tuple) -> None:
+        for a in args[:2]:
+            if isinstance(a, (str, bytes, os.PathLike)):
+                check(a, True, event)
+
+    def on_read(event: str, args: tuple) -> None:
+        if args and isinstance(args[0], (str, bytes, os.PathLike)):
+            check(args[0], False, event)
+
+    handlers = {"open": on_open, "sys.addaudithook": deny}
+    handlers.update(dict.fromkeys(_PROC_EVENTS, deny))
+    handlers.update(dict.fromkeys(_WRITE_EVENTS, on_write))
+    handlers.update(dict.fromkeys(_READ_EVENTS, on_read))
+    get = handlers.get
+
+    # Hot path: matplotlib raises thousands of harmless events (builtins.id, ...) per figure.
     def hook(event: str, args: tuple) -> None:
-        if event == "open":
-            path, mode, flags = (tuple(args) + (None, None, None))[:3]
-            write = False
-            if isinstance(mode, str) and any(c in mode for c in "wax+"):
-                write = True
-            if isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC):
-                write = True
-            check(path, write, "open")
-        elif event.startswith("socket.") or event.startswith(_PROC_EVENTS):
+        h = get(event)
+        if h is not None:
+            h(event, args)
+        elif event[:7] == "socket.":
             raise SandboxError(f"sandbox: {event} is not allowed")
-        elif event in _WRITE_EVENTS:
-            for a in args[:2]:
-                if isinstance(a, (str, bytes, os.PathLike)):
-                    check(a, True, event)
-        elif event in _READ_EVENTS:
-            if args and isinstance(args[0], (str, bytes, os.PathLike)):
-                check(args[0], False, event)
-        elif event == "sys.addaudithook":
-            raise SandboxError("sandbox: adding audit hooks is not allowed")
 
     sys.addaudithook(hook)
 

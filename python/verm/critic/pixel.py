@@ -270,7 +270,7 @@ class PixelCritic:
     def _regions_to_errors(self, g: np.ndarray, p: np.ndarray, kind: str) -> list[VisualError]:
         m = self._changed(g, p)
         regs = self._regions(m)
-        if not regs:
+        if not regs and kind != "chart":
             return []
         bg = _background(g)
         for r in regs:
@@ -346,6 +346,76 @@ class PixelCritic:
             return None
         return x0, y0, x1, y1
 
+    @staticmethod
+    def _colour_bins(img: np.ndarray) -> dict[int, int]:
+        sat = img.max(axis=-1).astype(np.int16) - img.min(axis=-1).astype(np.int16) > 60
+        q = (img[sat] // 32).astype(np.int32)
+        keys = q[:, 0] * 64 + q[:, 1] * 8 + q[:, 2]
+        vals, counts = np.unique(keys, return_counts=True)
+        return dict(zip(vals.tolist(), counts.tolist()))
+
+    def _series_colours(self, g, p, box) -> tuple[int, int]:
+        """(lost, gained): saturated colours with >= 1% of the plot in one image, < 10% of that in the other."""
+        x0, y0, x1, y1 = box
+        cg, cp = self._colour_bins(g[y0:y1, x0:x1]), self._colour_bins(p[y0:y1, x0:x1])
+        area = max(1, (x1 - x0) * (y1 - y0))
+        lost = sum(1 for k, v in cg.items() if v >= 0.01 * area and cp.get(k, 0) < 0.02 * v)
+        gained = sum(1 for k, v in cp.items() if v >= 0.01 * area and cg.get(k, 0) < 0.1 * v)
+        return lost, gained
+
+    @staticmethod
+    def _legend_like(r: _Region, g: np.ndarray, p: np.ndarray, box) -> bool:
+        """A compact region in a corner of the plot holding several small dark glyphs."""
+        ax0, ay0, ax1, ay1 = box
+        pw, ph = ax1 - ax0, ay1 - ay0
+        if r.x1 - r.x0 > 0.5 * pw or r.y1 - r.y0 > 0.55 * ph:
+            return False
+        near_x = r.x0 - ax0 < 0.12 * pw or ax1 - r.x1 < 0.12 * pw
+        near_y = r.y0 - ay0 < 0.12 * ph or ay1 - r.y1 < 0.12 * ph
+        if not (near_x and near_y):
+            return False
+        for img in (g, p):
+            dark = img[r.y0:r.y1, r.x0:r.x1].max(axis=-1) < 90
+            lab, n = ndi.label(dark)
+            if n >= 4:
+                sizes = ndi.sum_labels(dark, lab, index=np.arange(1, n + 1))
+                if ((sizes >= 3) & (sizes <= 80)).sum() >= 4:
+                    return True
+        return False
+
+    def _faint_lines(self, g, p, box) -> bool:
+        """Grid-like changes: several thin, grey, plot-wide rows/columns differ faintly (no blur)."""
+        x0, y0, x1, y1 = box
+        if x1 - x0 < 20 or y1 - y0 < 20:
+            return False
+        gs, ps = g[y0 + 2:y1 - 1, x0 + 2:x1 - 1], p[y0 + 2:y1 - 1, x0 + 2:x1 - 1]
+        d = _band_diff(gs, ps) > 18
+
+        lg = gs.mean(axis=-1)
+        lp = ps.mean(axis=-1)
+
+        def _contrast(lum: np.ndarray, i: int) -> float:
+            best = 0.0
+            for j in (i - 1, i, i + 1):
+                if j - 2 < 0 or j + 2 >= lum.shape[0]:
+                    continue
+                nb = (lum[j - 2] + lum[j + 2]) / 2
+                ok = nb > 225
+                if ok.mean() > 0.2:
+                    best = max(best, float((nb[ok] - lum[j][ok]).mean()))
+            return best
+
+        def _count(frac: np.ndarray, axis: int) -> int:
+            n = 0
+            a, b = (lg, lp) if axis == 1 else (lg.T, lp.T)
+            for i in np.nonzero(frac > 0.3)[0]:
+                cg, cp = _contrast(a, int(i)), _contrast(b, int(i))
+                if (cg > 12) != (cp > 12) and max(cg, cp) > 18 and min(cg, cp) < 6:
+                    n += 1  # a faint line present in one image only
+            return n
+
+        return _count(d.mean(axis=1), 1) + _count(d.mean(axis=0), 0) >= 2
+
     def _chart_errors(self, regs: list[_Region], g: np.ndarray, p: np.ndarray) -> list[VisualError]:
         H, W = g.shape[:2]
         box = self._axes_box(g)
@@ -358,14 +428,23 @@ class PixelCritic:
             cx, cy = (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2
             (inside if ax0 <= cx <= ax1 and ay0 <= cy <= ay1 else outside).append(r)
         errors: list[VisualError] = []
+        legend = [r for r in inside if self._legend_like(r, g, p, box)]
+        inside = [r for r in inside if r not in legend]
+        lost, gained = self._series_colours(g, p, box) if inside else (0, 0)
+        series_dropped = lost > 0 and gained == 0
         ticks_changed = [r for r in outside if r.x1 <= ax0 + 3 and r.y0 >= ay0 - 8]  # y tick labels
         in_area = sum(r.area for r in inside) / plot_area
         big_plot = [r for r in inside if r.area > 0.3 * plot_area and r.kind != "colour"]
-        structural = bool(big_plot) and (len(ticks_changed) > 0 or in_area > 0.6)
+        cover = np.zeros(max(1, ax1 - ax0), bool)
+        for r in inside:
+            cover[max(0, r.x0 - ax0):max(0, r.x1 - ax0)] = True
+        structural = (bool(big_plot) and (len(ticks_changed) > 0 or in_area > 0.6)) or (
+            len(ticks_changed) > 0 and cover.mean() > 0.6 and in_area > 0.15)
         zones: dict[str, list[_Region]] = {}
+        data_inside = any(r.kind != "colour" for r in inside)
         for r in outside:
-            if structural and r in ticks_changed:
-                continue
+            if (structural or data_inside) and r in ticks_changed:
+                continue  # y tick labels follow the data (autoscale)
             cx, cy = (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2
             if r.y1 <= ay0 + 2:
                 z = "title"
@@ -390,15 +469,29 @@ class PixelCritic:
                 errors.append(VisualError("style_error", 1, loc, "A colour differs outside the plot.", (x0, y0, x1, y1)))
             else:
                 errors.append(VisualError("text_error", sev, loc, desc, (float(x0), float(y0), float(x1), float(y1))))
+        if legend:
+            x0, y0 = min(r.x0 for r in legend), min(r.y0 for r in legend)
+            x1, y1 = max(r.x1 for r in legend), max(r.y1 for r in legend)
+            bb = (float(x0), float(y0), float(x1), float(y1))
+            if all(r.text_like or r.kind == "changed" and r.edt <= 4.5 for r in legend) and len(legend) == 1 \
+                    and (x1 - x0) * (y1 - y0) < 0.05 * plot_area:
+                errors.append(VisualError("text_error", 1, "legend", "Legend text differs.", bb))
+            else:
+                errors.append(VisualError("structure_error", 1 if len(legend) > 1 else 2, "legend",
+                                          "The legend is missing or placed differently.", bb))
         if structural:
             ys0 = min(r.y0 for r in inside)
-            errors.append(VisualError("structure_error", 3 if in_area > 0.5 else 2, "plot area",
-                                      "The chart type or axis range differs.", (float(ax0), float(ys0), float(ax1), float(ay1))))
+            if series_dropped:
+                errors.append(VisualError("data_error", 3, "plot area", "A data series is missing.",
+                                          (float(ax0), float(ys0), float(ax1), float(ay1))))
+            else:
+                errors.append(VisualError("structure_error", 3 if in_area > 0.5 else 2, "plot area",
+                                          "The chart type or axis range differs.", (float(ax0), float(ys0), float(ax1), float(ay1))))
             inside = [r for r in inside if r.kind == "colour" and r.area < 0.3 * plot_area]
-        # plot-area regions: colour-only changes are style, the rest data; nearby data changes merge
+        # plot-area regions: colour-only changes are style, the rest data
         colour = [r for r in inside if r.kind == "colour" and not r.text_like]
         data = [r for r in inside if r not in colour]
-        if colour:
+        if colour and not (series_dropped and data):
             a = sum(r.area for r in colour) / plot_area
             x0, y0 = min(r.x0 for r in colour), min(r.y0 for r in colour)
             x1, y1 = max(r.x1 for r in colour), max(r.y1 for r in colour)
@@ -408,12 +501,11 @@ class PixelCritic:
             a = sum(r.area for r in data) / plot_area
             x0, y0 = min(r.x0 for r in data), min(r.y0 for r in data)
             x1, y1 = max(r.x1 for r in data), max(r.y1 for r in data)
-            text = [r for r in data if r.text_like]
-            if text and len(text) == len(data):
-                errors.append(VisualError("text_error", 1, "legend", "Text inside the plot (legend) differs.", (x0, y0, x1, y1)))
-            else:
-                errors.append(VisualError("data_error", 3 if a > 0.25 else 2, "plot area",
-                                          "Plotted data differ (values, series or marks).", (x0, y0, x1, y1)))
+            errors.append(VisualError("data_error", 3 if a > 0.25 or series_dropped else 2, "plot area",
+                                      "Plotted data differ (values, series or marks).", (x0, y0, x1, y1)))
+        if not structural and not data and not colour and self._faint_lines(g, p, box):
+            errors.append(VisualError("style_error", 1, "plot area", "Grid lines differ.",
+                                      (float(ax0), float(ay0), float(ax1), float(ay1))))
         return errors
 
     # ------------------------------------------------------------------ tables

@@ -169,6 +169,11 @@ def parse_html(code: str, limits: TableLimits) -> Table:
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise TableParseError("HTML tables need lxml: pip install 'verm[tables]'",
                               "missing_dependency", "html") from exc
+    # cheap pre-check so a hostile document fails before the parser builds a huge tree
+    n_tags = len(re.findall(r"<\s*t[dh][\s>/]", code, re.I))
+    if n_tags > limits.max_cells:
+        raise TableParseError(f"table has more than {limits.max_cells} cells (found {n_tags} "
+                              "cell tags)", "too_large", "html")
     try:
         root = lxml.html.fromstring(code)
     except (etree.ParserError, ValueError) as exc:

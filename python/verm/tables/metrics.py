@@ -7,6 +7,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from verm.tables.model import Table, TableParseError
 
@@ -68,13 +69,7 @@ def html_tree(table: Table, structure_only: bool = False) -> tuple[_Node, int]:
     return root, count
 
 
-def _levenshtein(a: tuple[str, ...], b: tuple[str, ...]) -> int:
-    try:
-        from rapidfuzz.distance import Levenshtein
-    except ImportError:
-        Levenshtein = None
-    if Levenshtein is not None:
-        return int(Levenshtein.distance(a, b))
+def _python_levenshtein(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     if len(a) < len(b):
         a, b = b, a
     prev = list(range(len(b) + 1))
@@ -86,24 +81,50 @@ def _levenshtein(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return prev[-1]
 
 
+@lru_cache(maxsize=1)
+def _levenshtein_impl():
+    """rapidfuzz's C implementation when installed (the ``data`` extra), else pure Python."""
+    try:
+        from rapidfuzz.distance import Levenshtein
+    except ImportError:
+        return _python_levenshtein
+    return Levenshtein.distance
+
+
 def _config():
     from apted import Config
 
+    lev = _levenshtein_impl()
+
     class TedsConfig(Config):
         valuecls = float
+
+        def __init__(self) -> None:
+            self._cache: dict[tuple[tuple[str, ...], tuple[str, ...]], float] = {}
 
         def rename(self, n1: _Node, n2: _Node) -> float:
             if n1.tag != n2.tag or n1.colspan != n2.colspan or n1.rowspan != n2.rowspan:
                 return 1.0
             if n1.tag == "td" and (n1.content or n2.content):
                 a, b = n1.content or (), n2.content or ()
-                return _levenshtein(a, b) / max(len(a), len(b))
+                if a == b:
+                    return 0.0
+                key = (a, b)
+                cost = self._cache.get(key)
+                if cost is None:  # APTED asks for the same pair many times
+                    cost = self._cache[key] = lev(a, b) / max(len(a), len(b))
+                return cost
             return 0.0
 
         def children(self, node: _Node) -> list[_Node]:
             return node.children
 
     return TedsConfig()
+
+
+def _signature(node: _Node) -> tuple:
+    return (node.tag, node.colspan, node.rowspan, node.content,
+            tuple(_signature(c) for c in node.children))
 
 
 def _as_table(x: Table | str, fmt: str) -> Table:
@@ -136,7 +157,7 @@ def teds(pred: Table | str, gt: Table | str, structure_only: bool = False, *,
     t_pred, n_pred = html_tree(pred_t, structure_only)
     t_gt, n_gt = html_tree(gt_t, structure_only)
     n = max(n_pred, n_gt)
-    if n == 0:
+    if n == 0 or _signature(t_pred) == _signature(t_gt):
         return 1.0
     dist = APTED(t_pred, t_gt, _config()).compute_edit_distance()
     return max(0.0, 1.0 - float(dist) / n)

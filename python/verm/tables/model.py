@@ -168,16 +168,11 @@ class Table:
                 t = f"*{t}*"
             return t
 
-        nh = max(1, self.header_rows())
-        lines = []
-        header = [" / ".join(x for x in (fmt(r, k) for r in range(min(nh, self.n_rows))) if x)
-                  for k in range(self.n_cols)]
-        lines.append("| " + " | ".join(header) + " |")
+        # GFM has exactly one header row: row 0 (whatever it was); the rest are body rows
         delim = {None: "---", "left": ":---", "center": ":---:", "right": "---:"}
-        lines.append("| " + " | ".join(delim[a] for a in aligns) + " |")
-        for r in range(nh if self.header_rows() else 0, self.n_rows):
-            if not self.header_rows() and r == 0:
-                continue
+        lines = ["| " + " | ".join(fmt(0, k) for k in range(self.n_cols)) + " |",
+                 "| " + " | ".join(delim[a] for a in aligns) + " |"]
+        for r in range(1, self.n_rows):
             lines.append("| " + " | ".join(fmt(r, k) for k in range(self.n_cols)) + " |")
         return "\n".join(lines) + "\n"
 
