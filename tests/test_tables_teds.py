@@ -134,3 +134,11 @@ def test_cell_scores():
     assert s.precision == 1.0 and s.recall == pytest.approx(4 / 6) and s.n_matched == 4
     shifted = parse("| b | a |\n|---|---|\n| 2.5 | 1000 |\n| y | x |")
     assert cell_scores(shifted, gt).f1 == 0.0
+
+
+def test_pure_python_levenshtein_fallback():
+    from verm.tables.metrics import _python_levenshtein
+
+    assert _python_levenshtein(tuple("kitten"), tuple("sitting")) == 3
+    assert _python_levenshtein((), tuple("abc")) == 3
+    assert _python_levenshtein(("<b>", "a", "</b>"), ("a",)) == 2

@@ -154,9 +154,6 @@ text::Baseline parse_baseline(std::string_view v) {
 
 void Converter::convert_text(NodeId tn, const State& st, scene::Group& parent) {
   if (!opts_.fonts) throw Unsupported("text:no-fonts");
-  // Shorthand `font` (only reachable from CSS) is not expanded yet.
-  for (NodeId a = tn; a != kNoNode; a = doc_.parent(a))
-    if (doc_.has_attr(a, AId::Font)) throw Unsupported("text:font-shorthand");
 
   // 1. Whitespace.
   bool xmlspace = false;
@@ -457,6 +454,24 @@ void Converter::convert_text(NodeId tn, const State& st, scene::Group& parent) {
   box.path.line_to(lay.bbox.x, lay.bbox.bottom());
   box.path.close();
   parent.children.push_back(make_node(std::move(box)));
+  if (find_str(tn, AId::TextRendering) == "optimizeSpeed") {
+    // text-rendering: optimizeSpeed draws glyphs without anti-aliasing (as resvg).
+    std::function<NodePtr(const NodePtr&)> no_aa = [&](const NodePtr& n) -> NodePtr {
+      if (const auto* p = std::get_if<scene::PathNode>(&n->value)) {
+        scene::PathNode q = *p;
+        if (q.fill) q.fill->anti_alias = false;
+        if (q.stroke) q.stroke->anti_alias = false;
+        return make_node(std::move(q));
+      }
+      if (const auto* g = std::get_if<scene::Group>(&n->value)) {
+        scene::Group h = *g;
+        for (auto& c : h.children) c = no_aa(c);
+        return make_node(std::move(h));
+      }
+      return n;
+    };
+    for (auto& c : lay.group.children) c = no_aa(c);
+  }
   if (lay.group.transform.is_identity() && !lay.group.needs_layer()) {
     for (auto& c : lay.group.children) parent.children.push_back(std::move(c));
   } else {

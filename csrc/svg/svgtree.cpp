@@ -182,12 +182,57 @@ class Builder {
       return;
     }
     if (d.name == "font") {
-      insert_attr(start, parent, tag, AId::Font, d.value, d.important);  // text stage decides
+      expand_font_shorthand(start, parent, tag, d);
       return;
     }
     AId aid = attr_id(d.name);
     if (aid != AId::Unknown && is_presentation(aid))
       insert_attr(start, parent, tag, aid, d.value, d.important);
+  }
+
+  // CSS `font` shorthand: [style] [variant] [weight] [stretch] size[/line-height] family.
+  // Invalid values are ignored; valid ones reset the font longhands first (as usvg).
+  void expand_font_shorthand(size_t start, NodeId parent, EId tag, const css::Declaration& d) {
+    std::string_view v = trim(d.value);
+    std::vector<std::string_view> pre;
+    size_t i = 0;
+    std::string_view size_tok;
+    while (i < v.size()) {
+      while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+      size_t b = i;
+      while (i < v.size() && !std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+      std::string_view tok = v.substr(b, i - b);
+      if (tok.empty()) break;
+      bool is_kw = tok == "normal" || tok == "italic" || tok == "oblique" || tok == "small-caps" ||
+                   tok == "bold" || tok == "bolder" || tok == "lighter" ||
+                   tok.find("condensed") != std::string_view::npos ||
+                   tok.find("expanded") != std::string_view::npos ||
+                   (tok.size() == 3 && tok[1] == '0' && tok[2] == '0' && tok[0] >= '1' && tok[0] <= '9');
+      if (is_kw && pre.size() < 4) { pre.push_back(tok); continue; }
+      size_tok = tok;
+      break;
+    }
+    if (size_tok.empty()) return;
+    std::string_view family = trim(v.substr(i));
+    size_t slash = size_tok.find('/');
+    std::string_view size = size_tok.substr(0, slash);
+    if (family.empty() || size.empty()) return;
+    std::string fam(family);
+    const char* resets[][2] = {{"font-style", "normal"}, {"font-variant", "normal"},
+                               {"font-weight", "normal"}, {"font-stretch", "normal"},
+                               {"font-size-adjust", "none"}, {"font-kerning", "auto"}};
+    for (const auto& r : resets) insert_attr(start, parent, tag, attr_id(r[0]), r[1], d.important);
+    for (std::string_view tok : pre) {
+      if (tok == "normal") continue;
+      const char* prop = "font-weight";
+      if (tok == "italic" || tok == "oblique") prop = "font-style";
+      else if (tok == "small-caps") prop = "font-variant";
+      else if (tok.find("condensed") != std::string_view::npos ||
+               tok.find("expanded") != std::string_view::npos) prop = "font-stretch";
+      insert_attr(start, parent, tag, attr_id(prop), tok, d.important);
+    }
+    insert_attr(start, parent, tag, AId::FontSize, size, d.important);
+    insert_attr(start, parent, tag, AId::FontFamily, fam, d.important);
   }
 
   NodeId parse_element(pugi::xml_node xn, NodeId parent, EId tag, bool ignore_ids) {

@@ -4,7 +4,7 @@ Every renderer returns the same :class:`~verm.records.RenderResult`.
 """
 
 from verm.records import RenderResult
-from verm.render.svg import SvgRenderOptions, RenderError, render_svg, render_svgs
+from verm.render.svg import RenderError, SvgRenderOptions, render_svg, render_svgs
 
 __all__ = ["RenderError", "RenderResult", "SvgRenderOptions", "render_svg", "render_svgs"]
 from verm.render.tables import TableStyle, render_table, render_tables  # noqa: E402
