@@ -112,7 +112,7 @@ void CoverageRaster::supersample_line(Point a, Point b) {
   for (int s = s0; s < s1; ++s) {
     double yc = top + (s + 0.5) * 0.25;
     double x = a.x + (yc - a.y) * dxdy;
-    double xq = std::clamp(std::floor((x - left) * 4 + 0.5), 0.0, wq);
+    double xq = std::clamp(std::ceil((x - left) * 4 - 0.5), 0.0, wq);
     int q = static_cast<int>(xq);
     int ix = q >> 2, f = q & 3;
     int row = s >> 2;

@@ -652,7 +652,7 @@ class PixelCritic:
         same_pos = abs(bgx[2] - bpx[2]) <= 3 and abs(bgx[3] - bpx[3]) <= 3
         if abs(tg.shape[1] - tp.shape[1]) <= 3 and abs(tg.shape[0] - tp.shape[0]) <= 3:
             h, w = min(tg.shape[0], tp.shape[0]), min(tg.shape[1], tp.shape[1])
-            a, b = tg[:h, :w], tp[:h, :w]
+            a, b = _blur3(tg[:h, :w]), _blur3(tp[:h, :w])
             # ink boxes are aligned already, so a plain difference of the blurred crops suffices
             d = _band_diff(a, b) > self.cell_threshold
             n = int(d.sum())
