@@ -100,7 +100,7 @@ void CoverageRaster::supersample_line(Point a, Point b) {
   }
   const double top = box_.y;
   const int nsub = box_.h * 4;
-  double s0d = std::floor((a.y - top) * 4 + 0.5), s1d = std::floor((b.y - top) * 4 + 0.5);
+  double s0d = std::ceil((a.y - top) * 4 - 0.5), s1d = std::ceil((b.y - top) * 4 - 0.5);
   int s0 = static_cast<int>(std::clamp(s0d, 0.0, static_cast<double>(nsub)));
   int s1 = static_cast<int>(std::clamp(s1d, 0.0, static_cast<double>(nsub)));
   if (s0 >= s1) return;

@@ -114,6 +114,17 @@ class TransformersCritic(GenerativeCritic):
                 self.model_path, trust_remote_code=trust_remote_code)
             self.image_processor = transformers.AutoImageProcessor.from_pretrained(
                 self.model_path, trust_remote_code=trust_remote_code)
+        self.fused_preprocess = False
+        if str(self.device).startswith("cuda"):
+            # The fused Triton preprocessing (verm.kernels) replaces the image processor's
+            # resize/normalise/patchify passes; calls it cannot serve go to the original.
+            try:
+                from verm.kernels import patch_processor
+
+                patch_processor(self.image_processor, device=self.device)
+                self.fused_preprocess = True
+            except ImportError as exc:
+                self.load_note += f" fused preprocessing unavailable ({exc})"
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
