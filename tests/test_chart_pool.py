@@ -260,6 +260,13 @@ def test_environment_not_leaked(pool):
     assert "PYTEST_CURRENT_TEST" not in res.extra["stdout"] and "PATH" in res.extra["stdout"]
 
 
+def test_temp_dir_and_devnull_writable(pool):
+    code = ("import os, tempfile\nopen(os.devnull, 'w').write('x')\nopen('local.txt', 'w').write('x')\n"
+            "with tempfile.NamedTemporaryFile() as f:\n    f.write(b'x')\n" + GOOD)
+    res = pool.render(code)
+    assert res.status == "ok", res.message
+
+
 def test_threads_allowed(pool):
     code = "import threading\nout = []\nt = threading.Thread(target=lambda: out.append(1))\nt.start(); t.join()\n" + GOOD
     assert pool.render(code).status == "ok"

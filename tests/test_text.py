@@ -208,3 +208,12 @@ def test_layout_decoration_and_text_path():
                         f'<text {t}><textPath href="#p">abcd</textPath></text>'))
     assert on_path[3] - on_path[1] > on_path[2] - on_path[0]
 
+
+
+def test_huge_text_element_is_a_clear_error():
+    from verm.render import render_svgs
+
+    doc = _doc('<text y="50">' + "ab " * 90_000 + "</text>")
+    r = render_svgs([doc], fallback=False)[0]
+    assert r.status == "error"
+    assert "characters in one <text>" in r.message

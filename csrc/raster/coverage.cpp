@@ -1,6 +1,7 @@
 #include "raster/coverage.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace verm::raster {
 
@@ -12,17 +13,16 @@ void CoverageRaster::reset(IRect box, bool aa) {
   box_ = box;
   stride_ = box.w + 2;
   size_t need = static_cast<size_t>(stride_) * static_cast<size_t>(std::max(box.h, 0));
-  if (cells_.size() < need) cells_.assign(need, 0.f);
-  // cells_ is kept zeroed by sweep(); a reset without sweep must clear what was touched.
-  if (any_) std::fill(cells_.begin(), cells_.end(), 0.f);
+  if (exact_ && cells_.size() < need) cells_.assign(need, 0.f);
+  // Cells are kept zeroed by sweep(); a reset without a sweep must clear what was touched.
+  if (any_) {
+    std::fill(cells_.begin(), cells_.end(), 0.f);
+    std::fill(row_cells_.begin(), row_cells_.end(), 0.f);
+  }
   row_min_.assign(std::max(box.h, 0), stride_);
   row_max_.assign(std::max(box.h, 0), -1);
   if (cov_.size() < static_cast<size_t>(stride_)) cov_.resize(stride_);
-  if (!exact_ && aa) {
-    size_t sub = need * 4;
-    if (sub_cells_.size() < sub) sub_cells_.assign(sub, 0.f);
-    if (any_) std::fill(sub_cells_.begin(), sub_cells_.end(), 0.f);
-  }
+  crossings_.clear();
   any_ = false;
 }
 
@@ -92,34 +92,40 @@ void CoverageRaster::line(Point a, Point b) {
 // split between the two cells around the quarter position, so that the prefix sum of a row
 // is the supersampled coverage (a quarter column weighs 1/4 of its sub-scanline).
 void CoverageRaster::supersample_line(Point a, Point b) {
-  if (a.y == b.y) return;
+  // Skia's fixed-point edge setup (SkEdge::setLine) in supersampled space: 26.6 coordinates,
+  // 16.16 slope truncated toward zero, x stepped per sub-scanline and rounded to a quarter.
+  const double lim = 1 << 22;  // keep every fixed-point product inside int64
+  auto fdot6 = [&](double v) {
+    return static_cast<int64_t>(std::floor(std::clamp(v, -lim, lim) * 256 + 0.5));
+  };
+  int64_t x0 = fdot6(a.x - box_.x), y0 = fdot6(a.y - box_.y);
+  int64_t x1 = fdot6(b.x - box_.x), y1 = fdot6(b.y - box_.y);
   float dir = 1.f;
-  if (a.y > b.y) {
-    std::swap(a, b);
+  if (y0 > y1) {
+    std::swap(x0, x1);
+    std::swap(y0, y1);
     dir = -1.f;
   }
-  const double top = box_.y;
-  const int nsub = box_.h * 4;
-  double s0d = std::ceil((a.y - top) * 4 - 0.5), s1d = std::ceil((b.y - top) * 4 - 0.5);
-  int s0 = static_cast<int>(std::clamp(s0d, 0.0, static_cast<double>(nsub)));
-  int s1 = static_cast<int>(std::clamp(s1d, 0.0, static_cast<double>(nsub)));
-  if (s0 >= s1) return;
+  int64_t top = (y0 + 32) >> 6, bot = (y1 + 32) >> 6;
+  if (top == bot) return;
+  const int64_t nsub = static_cast<int64_t>(box_.h) * 4;
+  if (bot <= 0 || top >= nsub) return;
+  int64_t slope = ((x1 - x0) * 65536) / (y1 - y0);  // truncates toward zero, like C
+  int64_t dy = (top << 6) + 32 - y0;
+  int64_t fx = (x0 + ((slope * dy) >> 16)) << 10;  // 16.16, at the first sub-scanline centre
+  int64_t s0 = top, s1 = std::min(bot, nsub);
+  if (s0 < 0) {
+    fx += slope * (-s0);
+    s0 = 0;
+  }
   any_ = true;
-  const double dxdy = (b.x - a.x) / (b.y - a.y);
-  const double left = box_.x;
-  const double wq = static_cast<double>(box_.w) * 4;
+  const int64_t wq = static_cast<int64_t>(box_.w) * 4;
   const float unit = dir / 4.f;
-  for (int s = s0; s < s1; ++s) {
-    double yc = top + (s + 0.5) * 0.25;
-    double x = a.x + (yc - a.y) * dxdy;
-    double xq = std::clamp(std::ceil((x - left) * 4 - 0.5), 0.0, wq);
-    int q = static_cast<int>(xq);
-    int ix = q >> 2, f = q & 3;
-    int row = s >> 2;
-    // One cell row per sub-scanline (the fill rule applies per sub-scanline, as in Skia).
-    float* c = sub_cells_.data() + static_cast<size_t>(s) * stride_;
-    c[ix] += unit * static_cast<float>(4 - f);
-    c[ix + 1] += unit * static_cast<float>(f);
+  for (int64_t s = s0; s < s1; ++s, fx += slope) {
+    int64_t q = std::clamp<int64_t>((fx + 0x8000) >> 16, 0, wq);
+    int ix = static_cast<int>(q >> 2);
+    int row = static_cast<int>(s >> 2);
+    crossings_.push_back({static_cast<int>(s), static_cast<int>(q), unit});
     row_min_[row] = std::min(row_min_[row], ix);
     row_max_[row] = std::max(row_max_[row], ix + 1);
   }

@@ -49,7 +49,12 @@ class CoverageRaster {
   bool any_ = false;
   bool exact_ = false;
   std::vector<float> cells_;
-  std::vector<float> sub_cells_;  // 4 rows per pixel row (supersampling model)
+  // Supersampling model: sparse sub-scanline crossings, bucketed by pixel row at sweep time,
+  // plus one dense 4-sub-row buffer reused for every row.
+  struct Crossing { int sub; int q; float w; };
+  std::vector<Crossing> crossings_, sorted_;
+  std::vector<int> row_start_, row_fill_;
+  std::vector<float> row_cells_;
   std::vector<int> row_min_, row_max_;
   std::vector<float> cov_;
   std::vector<float> ones_;
@@ -94,19 +99,41 @@ void CoverageRaster::sweep(scene::FillRule rule, bool aa, Fn&& fn) {
   }
   (void)aa;
   const bool evenodd = rule == scene::FillRule::EvenOdd;
+  if (!exact_) {
+    // Counting sort of the crossings by pixel row.
+    row_start_.assign(static_cast<size_t>(box_.h) + 1, 0);
+    for (const Crossing& x : crossings_) ++row_start_[(x.sub >> 2) + 1];
+    for (int r = 0; r < box_.h; ++r) row_start_[r + 1] += row_start_[r];
+    sorted_.resize(crossings_.size());
+    {
+      std::vector<int>& next = row_fill_;
+      next.assign(row_start_.begin(), row_start_.end() - 1);
+      for (const Crossing& x : crossings_) sorted_[next[x.sub >> 2]++] = x;
+    }
+    crossings_.clear();
+    if (row_cells_.size() < static_cast<size_t>(stride_) * 4)
+      row_cells_.assign(static_cast<size_t>(stride_) * 4, 0.f);
+  }
   const float eps = 1.f / 1024.f;
   for (int ry = 0; ry < box_.h; ++ry) {
     const int lo = row_min_[ry];
     int hi = row_max_[ry];
     if (lo > hi) continue;
     hi = std::min(hi, box_.w - 1);
-    float* c = cells_.data() + static_cast<size_t>(ry) * stride_;
+    float* c = exact_ ? cells_.data() + static_cast<size_t>(ry) * stride_ : nullptr;
     float* cov = cov_.data();
     if (!exact_) {
       // Supersampling model: fill rule per sub-scanline, then average the four.
       for (int i = lo; i <= hi; ++i) cov[i] = 0;
+      for (int k = row_start_[ry]; k < row_start_[ry + 1]; ++k) {
+        const Crossing& x = sorted_[k];
+        float* sc = row_cells_.data() + static_cast<size_t>(x.sub & 3) * stride_;
+        int ix = x.q >> 2, f = x.q & 3;
+        sc[ix] += x.w * static_cast<float>(4 - f);
+        sc[ix + 1] += x.w * static_cast<float>(f);
+      }
       for (int sr = 0; sr < 4; ++sr) {
-        float* sc = sub_cells_.data() + (static_cast<size_t>(ry) * 4 + sr) * stride_;
+        float* sc = row_cells_.data() + static_cast<size_t>(sr) * stride_;
         float acc = 0;
         for (int i = lo; i <= hi; ++i) {
           acc += sc[i];
@@ -142,7 +169,8 @@ void CoverageRaster::sweep(scene::FillRule rule, bool aa, Fn&& fn) {
         cov[i] = std::min(std::fabs(acc), 1.f);
       }
     }
-    for (int i = hi + 1; i < stride_; ++i) c[i] = 0;
+    if (exact_)
+      for (int i = hi + 1; i < stride_; ++i) c[i] = 0;
     row_min_[ry] = stride_;
     row_max_[ry] = -1;
     // Pass 2: emit runs of non-zero coverage.

@@ -331,6 +331,14 @@ void Converter::convert_text(NodeId tn, const State& st, scene::Group& parent) {
     }
     if (in_tp && !tp) continue;  // invalid textPath: characters skipped
 
+    // Properties the layout input cannot carry: report instead of drawing them wrong.
+    {
+      std::string_view fvs = find_str(el, AId::FontVariationSettings);
+      if (!fvs.empty() && fvs != "normal") throw Unsupported("text:font-variation-settings");
+      std::string_view bidi = find_str(el, AId::UnicodeBidi);
+      if (bidi == "bidi-override" || bidi == "isolate-override" || bidi == "plaintext")
+        throw Unsupported("text:unicode-bidi");
+    }
     text::TextSpan sp;
     sp.start = node_byte_offset[i];
     sp.end = node_byte_offset[i] + nodes[i].text.size();
@@ -411,8 +419,14 @@ void Converter::convert_text(NodeId tn, const State& st, scene::Group& parent) {
     Rect unit{0, 0, 1, 1};
     sp.fill = resolve_fill(el, true, unit, st);
     sp.stroke = resolve_stroke(el, true, unit, st);
+    // fill-rule does not apply to text (glyphs are filled nonzero).
+    if (sp.fill) sp.fill->rule = scene::FillRule::NonZero;
     if (sp.fill && !std::holds_alternative<scene::Color>(sp.fill->paint))
-      sp.fill_for_bbox = [this, el, st](const Rect& bb) { return resolve_fill(el, true, bb, st); };
+      sp.fill_for_bbox = [this, el, st](const Rect& bb) {
+        auto f = resolve_fill(el, true, bb, st);
+        if (f) f->rule = scene::FillRule::NonZero;
+        return f;
+      };
     if (sp.stroke && !std::holds_alternative<scene::Color>(sp.stroke->paint))
       sp.stroke_for_bbox = [this, el, st](const Rect& bb) { return resolve_stroke(el, true, bb, st); };
     {

@@ -144,15 +144,26 @@ void png_read_cb(png_structp png, png_bytep out, png_size_t len) {
   r->pos += len;
 }
 
-bool decode_png(const std::vector<uint8_t>& data, size_t max_pixels, DecodedImage& out) {
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+void png_silent_error(png_structp png, png_const_charp) { png_longjmp(png, 1); }
+void png_silent_warning(png_structp, png_const_charp) {}
+
+// Buffers live outside the setjmp frame so a longjmp never leaves them indeterminate.
+struct PngBuffers {
+  std::vector<png_bytep> rows;
+  std::vector<uint8_t> pixels;
+};
+
+bool decode_png_impl(const std::vector<uint8_t>& data, size_t max_pixels, PngBuffers& buf,
+                     DecodedImage& out) {
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, png_silent_error,
+                                           png_silent_warning);
   if (!png) return false;
   png_infop info = png_create_info_struct(png);
   if (!info) { png_destroy_read_struct(&png, nullptr, nullptr); return false; }
   PngReader reader{&data, 0};
-  std::vector<png_bytep> rows;
-  std::vector<uint8_t> pixels;
-  bool too_big = false;
+  std::vector<png_bytep>& rows = buf.rows;
+  std::vector<uint8_t>& pixels = buf.pixels;
+  volatile bool too_big = false;
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_read_struct(&png, &info, nullptr);
     if (too_big) throw InputError("SVG: embedded image exceeds max_pixels");
@@ -186,6 +197,11 @@ bool decode_png(const std::vector<uint8_t>& data, size_t max_pixels, DecodedImag
   return true;
 }
 
+bool decode_png(const std::vector<uint8_t>& data, size_t max_pixels, DecodedImage& out) {
+  PngBuffers buf;
+  return decode_png_impl(data, max_pixels, buf, out);
+}
+
 struct JpegErr {
   jpeg_error_mgr mgr;
   jmp_buf jb;
@@ -196,11 +212,11 @@ void jpeg_error_exit(j_common_ptr cinfo) {
   longjmp(e->jb, 1);
 }
 
-bool decode_jpeg(const std::vector<uint8_t>& data, size_t max_pixels, DecodedImage& out) {
+bool decode_jpeg_impl(const std::vector<uint8_t>& data, size_t max_pixels,
+                      std::vector<uint8_t>& pixels, DecodedImage& out) {
   jpeg_decompress_struct cinfo;
   JpegErr err;
-  std::vector<uint8_t> pixels;
-  bool too_big = false, cmyk = false;
+  volatile bool too_big = false, cmyk = false;
   cinfo.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_error_exit;
   err.mgr.output_message = [](j_common_ptr) {};
@@ -245,6 +261,11 @@ bool decode_jpeg(const std::vector<uint8_t>& data, size_t max_pixels, DecodedIma
   out.height = static_cast<int>(h);
   out.rgba = std::make_shared<const std::vector<uint8_t>>(std::move(pixels));
   return true;
+}
+
+bool decode_jpeg(const std::vector<uint8_t>& data, size_t max_pixels, DecodedImage& out) {
+  std::vector<uint8_t> pixels;
+  return decode_jpeg_impl(data, max_pixels, pixels, out);
 }
 
 }  // namespace

@@ -155,6 +155,8 @@ struct FontDB::Impl {
 
   mutable std::shared_mutex match_mutex;
   mutable std::unordered_map<std::string, int> match_cache;
+  mutable std::shared_mutex fallback_mutex;
+  mutable std::unordered_map<uint64_t, int> fallback_cache;  // (face, code point) -> face/-1
 
   ~Impl() {
     for (auto& f : faces) {
@@ -667,16 +669,32 @@ std::vector<ShapedGlyph> FontDB::shape_glyphs(const std::string& s, int face,
     if (!missing) break;
     size_t ci = missing->cluster;
     uint32_t cp = next_cp(s, ci);
-    int fb = -1;
-    for (size_t i = 0; i < impl_->faces.size(); ++i) {
-      int id = static_cast<int>(i);
-      if (std::find(used.begin(), used.end(), id) != used.end()) continue;
-      const FaceInfo& fi = impl_->faces[i]->info;
-      if (fi.style != base.style && fi.weight != base.weight && fi.stretch != base.stretch)
-        continue;
-      if (!impl_->has_char(id, cp)) continue;
-      fb = id;
-      break;
+    // First fallback lookup per (face, character) is cached: tables repeat characters a lot.
+    const bool cacheable = used.size() == 1;
+    const uint64_t key = (uint64_t(uint32_t(face)) << 32) | cp;
+    int fb = -2;
+    if (cacheable) {
+      std::shared_lock<std::shared_mutex> lk(impl_->fallback_mutex);
+      auto it = impl_->fallback_cache.find(key);
+      if (it != impl_->fallback_cache.end()) fb = it->second;
+    }
+    if (fb == -2) {
+      fb = -1;
+      for (size_t i = 0; i < impl_->faces.size(); ++i) {
+        int id = static_cast<int>(i);
+        if (std::find(used.begin(), used.end(), id) != used.end()) continue;
+        const FaceInfo& fi = impl_->faces[i]->info;
+        if (fi.style != base.style && fi.weight != base.weight && fi.stretch != base.stretch)
+          continue;
+        if (!impl_->has_char(id, cp)) continue;
+        fb = id;
+        break;
+      }
+      if (cacheable) {
+        std::unique_lock<std::shared_mutex> lk(impl_->fallback_mutex);
+        if (impl_->fallback_cache.size() > 65536) impl_->fallback_cache.clear();
+        impl_->fallback_cache.emplace(key, fb);
+      }
     }
     if (fb < 0) break;
     std::vector<ShapedGlyph> alt = shape_with(impl_->load(fb), fb, s, opts);

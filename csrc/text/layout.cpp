@@ -15,6 +15,8 @@ namespace verm::text {
 namespace {
 
 bool approx_zero(double v) { return std::fabs(v) < 1e-6; }
+// Characters laid out per <text> element at most (bounds time and memory on hostile input).
+constexpr size_t kMaxChars = 200000;
 // Non-finite numbers from the front end are treated as absent (never poison the geometry).
 double fin(double v) { return std::isfinite(v) ? v : 0.0; }
 std::optional<double> fin(const std::optional<double>& v) {
@@ -446,24 +448,28 @@ double path_length(const Path& path) {
 TextLayout layout_text(const TextInput& in, const FontDB& db) {
   TextLayout out;
   const std::string& text = in.text;
-  // ---- validate and index code points -------------------------------------------------
-  std::vector<uint32_t> cp_index(text.size() + 1, 0);  // code point index at each byte start
-  std::vector<bool> is_start(text.size() + 1, false);
-  size_t n_cp = 0;
-  for (size_t i = 0; i < text.size();) {
-    cp_index[i] = static_cast<uint32_t>(n_cp);
-    is_start[i] = true;
-    decode(text, i);
-    ++n_cp;
-  }
-  is_start[text.size()] = true;
-  cp_index[text.size()] = static_cast<uint32_t>(n_cp);
-  size_t prev_end = 0;
-  for (const TextSpan& sp : in.spans) {
-    if (sp.start > sp.end || sp.end > text.size() || !is_start[sp.start] || !is_start[sp.end])
-      throw InputError("text: span range outside the text or not on a character boundary");
-    if (sp.start < prev_end) throw InputError("text: spans overlap or are out of order");
-    prev_end = sp.end;
+  // ---- validate spans and find the code point index of each span start ---------------
+  // Spans are ordered, so one walk over the text checks every boundary.
+  std::vector<size_t> span_cp(in.spans.size(), 0);
+  {
+    size_t pos = 0, cp = 0, prev_end = 0;
+    auto advance_to = [&](size_t b) {
+      while (pos < b && pos < text.size()) { decode(text, pos); ++cp; }
+      if (pos != b) throw InputError("text: span range outside the text or not on a character boundary");
+    };
+    for (size_t k = 0; k < in.spans.size(); ++k) {
+      const TextSpan& sp = in.spans[k];
+      if (sp.start > sp.end || sp.end > text.size())
+        throw InputError("text: span range outside the text");
+      if (sp.start < prev_end) throw InputError("text: spans overlap or are out of order");
+      advance_to(sp.start);
+      span_cp[k] = cp;
+      advance_to(sp.end);
+      prev_end = sp.end;
+    }
+    if (cp > kMaxChars)
+      throw InputError("text: more than " + std::to_string(kMaxChars) +
+                       " characters in one <text> element");
   }
   auto pos_at = [&](size_t cp) -> const CharPosition* {
     return cp < in.positions.size() ? &in.positions[cp] : nullptr;
@@ -475,13 +481,14 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
 
   // ---- chunks (as usvg's collect_text_chunks) -----------------------------------------
   std::vector<Chunk> chunks;
-  for (const TextSpan& sp : in.spans) {
+  for (size_t k = 0; k < in.spans.size(); ++k) {
+    const TextSpan& sp = in.spans[k];
     if (!(sp.font_size > 0) || !std::isfinite(sp.font_size)) continue;
+    size_t cpi = span_cp[k];
     int face = db.match(sp.font);
     if (face < 0) throw Unsupported("text:no-fonts");
     bool new_span = true;
-    for (size_t i = sp.start; i < sp.end;) {
-      size_t cpi = cp_index[i];
+    for (size_t i = sp.start; i < sp.end; ++cpi) {
       size_t b0 = i;
       decode(text, i);
       const CharPosition* p = pos_at(cpi);

@@ -4,12 +4,12 @@
 //   * The SVG front end walks <text>/<tspan>/<tref>, applies xml:space, resolves units, CSS
 //     inheritance and paint, and fills one `TextInput` per <text> element: the whole character
 //     content as one UTF-8 string, per-character positioning lists, and style spans.
-//     It rejects (throws Unsupported) what this engine does not do: textPath, vertical
-//     writing-mode, etc.
+//     It resolves <textPath> references (TextPathInfo) and the writing mode (vertical).
 //   * `layout_text` splits the text into chunks (a new chunk starts at every character with an
-//     absolute x or y), shapes each span with HarfBuzz (per-character font fallback), applies
-//     letter/word spacing, dx/dy/rotate, text-anchor per chunk, baseline-shift and decorations,
-//     and returns glyph outlines as filled/stroked paths in the user space of the <text> element.
+//     absolute x or y and at textPath boundaries), shapes each span with HarfBuzz (bidi runs,
+//     per-character font fallback), applies letter/word spacing, textLength, dx/dy/rotate,
+//     text-anchor per chunk, baselines and decorations, places text on paths, and returns glyph
+//     outlines as filled/stroked paths in the user space of the <text> element.
 // Everything is in user units of the <text> element (font-size, spacings and positions already
 // converted by the front end). Layout throws Unsupported("text:<what>") for anything it does
 // not handle, never draws it wrong silently.
@@ -158,7 +158,8 @@ struct TextLayout {
 };
 
 // Lays out one <text> element. Thread-safe (the FontDB is shared and read-only).
-// Throws Unsupported("text:<what>") for unsupported features, InputError for bad input.
+// Throws Unsupported("text:<what>") for unsupported features, InputError for bad input
+// (spans off character boundaries, more than 200,000 characters in one element).
 TextLayout layout_text(const TextInput& input, const FontDB& fonts);
 
 }  // namespace verm::text

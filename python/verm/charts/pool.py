@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from verm.charts.protocol import read_frame, write_frame
+from verm.charts.protocol import read_frame, widen_pipe, write_frame
 from verm.records import RenderResult
 
 __all__ = ["ChartPool", "ChartPoolError", "default_workers"]
@@ -72,6 +72,7 @@ class _Worker:
             [python, "-m", "verm.charts.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=env, close_fds=True, bufsize=0,
         )
+        widen_pipe(self.proc.stdout.fileno())
         self.info: dict | None = None
         self.jobs = 0
 

@@ -12,6 +12,17 @@ import time
 _FRAME = struct.Struct("<IQ")
 MAX_HEADER = 8 * 1024 * 1024
 
+def widen_pipe(fd: int, size: int = 1 << 20) -> None:
+    """Grow a pipe's kernel buffer (Linux ``F_SETPIPE_SZ``) so an image crosses in few
+    writes; silently keeps the default elsewhere or when the limit forbids it."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, 1031, size)  # F_SETPIPE_SZ
+    except (ImportError, OSError):
+        pass
+
+
 def write_frame(fd: int, header: dict, payload=b"") -> None:
     """Write one frame (blocking) to a file descriptor."""
     hb = json.dumps(header).encode("utf-8")

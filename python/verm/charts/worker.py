@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 
-from verm.charts.protocol import read_frame, write_frame
+from verm.charts.protocol import read_frame, widen_pipe, write_frame
 
 
 # --------------------------------------------------------------------------- figure capture
@@ -26,7 +26,8 @@ class _JobState:
 
     def __init__(self) -> None:
         self.active = False
-        self.figures: list = []  # every Figure created during the job, in creation order
+        self.n_figures = 0  # Figures created during the job
+        self.last_figure = None  # the last one (kept alive: code may close it before we capture)
         self.saved = None  # (array, kwargs) of the last savefig call
         self.saves = 0
         self.shows = 0
@@ -97,7 +98,8 @@ def _install_capture() -> None:
     def init(self, *args, **kwargs):
         _ORIG["init"](self, *args, **kwargs)
         if _STATE.active:
-            _STATE.figures.append(self)
+            _STATE.n_figures += 1
+            _STATE.last_figure = self
 
     def show(*args, **kwargs):
         if _STATE.active:
@@ -118,8 +120,8 @@ def _pick_figure():
     mgr = Gcf.get_active()
     if mgr is not None:
         return mgr.canvas.figure
-    if _STATE.figures:
-        return _STATE.figures[-1]
+    if _STATE.last_figure is not None:
+        return _STATE.last_figure
     nums = plt.get_fignums()
     return plt.figure(nums[-1]) if nums else None
 
@@ -216,7 +218,7 @@ def _child_main(job_r: int, out_fd: int, tmp: str, read_roots: list[str]) -> Non
         os.close(devnull)
         sys.stdin = open(os.devnull)  # noqa: SIM115
         vm = _vm_bytes()
-        extra["landlock"] = sandbox.landlock_restrict(read_roots, [tmp])
+        extra["landlock"] = sandbox.landlock_restrict(read_roots, [tmp, os.devnull])
         extra["seccomp"] = sandbox.seccomp_install()
         sandbox.install_audit_hook(read_roots, [tmp])
     except BaseException as exc:
@@ -279,7 +281,7 @@ def _run_child(job: dict, out_fd: int, extra: dict, vm: int, setup_error: str) -
                     status, message = "no_figure", "the code created no matplotlib figure"
                 else:
                     image = _rgba_of(fig, {})
-            extra["figures"] = len(_STATE.figures)
+            extra["figures"] = _STATE.n_figures
             extra["savefig_calls"] = _STATE.saves
             extra["show_calls"] = _STATE.shows
         if image is not None:
@@ -408,6 +410,7 @@ def _fork_child(read_roots: list[str], tmp_root: str) -> tuple[int, int, int, st
     tmp = tempfile.mkdtemp(prefix="verm-chart-", dir=tmp_root)
     job_r, job_w = os.pipe()
     res_r, res_w = os.pipe()
+    widen_pipe(res_r)
     pid = os.fork()
     if pid == 0:  # the job child
         try:
