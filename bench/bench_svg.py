@@ -15,8 +15,9 @@ import time
 
 import numpy as np
 import pytest
-import resvg_suite as S
 from PIL import Image
+
+import resvg_suite as S
 
 
 @pytest.fixture(scope="module")

@@ -53,6 +53,8 @@ def test_every_item_renders_and_identical_pairs_are_bit_identical(kind):
             assert it["nuisance"]
         else:
             assert not np.array_equal(it["gt"], it["pred_clean"])
+        if kind in ("svg", "chart") or getattr(render, "last_extras", None):
+            assert all(e.bbox is not None for e in it["errors"])  # tables: from the cell boxes
         for e in it["errors"]:
             if e.bbox is not None:
                 x0, y0, x1, y1 = e.bbox

@@ -98,6 +98,51 @@ def test_native_matches_resvg(name: str) -> None:
     assert (diff > 24).mean() * 100 <= LOOSE.get(name, 0.5), float((diff > 24).mean() * 100)
 
 
+_FILTERED = ("<rect x='40' y='40' width='100' height='80' fill='#3a6' stroke='#a36' stroke-width='8'/>"
+             "<circle cx='130' cy='120' r='40' fill='#fc4' opacity='0.8'/>")
+FILTERS = {
+    "blur_small": "<feGaussianBlur stdDeviation='1.2'/>",
+    "blur_large_aniso": "<feGaussianBlur stdDeviation='6 2'/>",
+    "blur_srgb": "<feGaussianBlur stdDeviation='5' color-interpolation-filters='sRGB'/>",
+    "shadow_chain": "<feOffset dx='7' dy='5' in='SourceAlpha' result='o'/><feFlood flood-color='navy' "
+                    "flood-opacity='0.6'/><feComposite in2='o' operator='in'/><feMerge><feMergeNode/>"
+                    "<feMergeNode in='SourceGraphic'/></feMerge>",
+    "saturate": "<feColorMatrix type='saturate' values='0.2'/>",
+    "hue_rotate": "<feColorMatrix type='hueRotate' values='120'/>",
+    "luminance_to_alpha": "<feColorMatrix type='luminanceToAlpha'/>",
+    "arithmetic": "<feFlood flood-color='#48f' result='f'/><feComposite in='SourceGraphic' in2='f' "
+                  "operator='arithmetic' k1='0.5' k2='0.5' k3='0.3' k4='0.05'/>",
+    "blend_multiply": "<feFlood flood-color='#f84' result='f'/><feBlend in='SourceGraphic' in2='f' "
+                      "mode='multiply'/>",
+    "drop_shadow": "<feDropShadow dx='6' dy='4' stdDeviation='3' flood-color='black' "
+                   "flood-opacity='0.5'/>",
+    "component_transfer": "<feComponentTransfer><feFuncR type='table' tableValues='0 0.5 1'/>"
+                          "<feFuncG type='discrete' tableValues='0 0.3 0.6 1'/><feFuncB type='gamma' "
+                          "amplitude='1.2' exponent='0.5' offset='0.05'/><feFuncA type='linear' "
+                          "slope='0.8' intercept='0.1'/></feComponentTransfer>",
+    "dilate": "<feMorphology operator='dilate' radius='3 1'/>",
+    "erode": "<feMorphology operator='erode' radius='2'/>",
+    "tile": "<feOffset x='40' y='40' width='30' height='30' result='t'/><feTile in='t'/>",
+    "flood_subregion": "<feFlood flood-color='teal' x='30' y='30' width='60' height='50'/>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILTERS))
+def test_filters_match_resvg(name: str) -> None:
+    import resvg_py
+
+    from verm.render import render_svgs
+
+    svg = (HEAD + "<filter id='f' x='0' y='0' width='200' height='200' filterUnits='userSpaceOnUse'>"
+           + FILTERS[name] + "</filter><g filter='url(#f)'>" + _FILTERED + "</g></svg>")
+    res = render_svgs([svg.encode()], fallback=False)[0]
+    assert res.status == "ok", (res.status, res.message)
+    ref = np.asarray(Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg))))
+                     .convert("RGBA"))
+    diff = np.abs(_over_white(res.image) - _over_white(ref)).max(-1) * 255
+    assert (diff > 24).mean() <= 0.005, float((diff > 24).mean())
+
+
 HOSTILE = [
     # huge coordinates, far off canvas, extreme transforms, degenerate strokes
     "<path d='M-1e30 -1e30 L1e30 1e30 L1e30 -1e30 Z' fill='red' stroke='blue' stroke-width='1e20'/>",
@@ -119,3 +164,21 @@ def test_hostile_geometry_is_bounded(body: str) -> None:
     if res.status == "ok":
         assert res.image.shape == (200, 200, 4)
     assert res.seconds < 10
+
+
+def test_layer_memory_is_budgeted() -> None:
+    """Nested layers (each group with opacity needs one) are charged to a per-render pixel
+    budget: deep nesting on a large canvas ends in a typed error, not in unbounded memory."""
+    from verm.render import render_svgs
+
+    depth = 40
+    body = "<g opacity='0.9'>" * depth + "<rect width='2000' height='2000' fill='red'/>" + "</g>" * depth
+    svg = ("<svg xmlns='http://www.w3.org/2000/svg' width='2000' height='2000'>" + body + "</svg>")
+    res = render_svgs([svg.encode()], fallback=False)[0]
+    assert res.status == "error", (res.status, res.message)
+    assert "budget" in res.message
+    shallow = ("<svg xmlns='http://www.w3.org/2000/svg' width='2000' height='2000'>"
+               + "<g opacity='0.9'>" * 2 + "<rect width='2000' height='2000' fill='red'/>" + "</g>" * 2
+               + "</svg>")
+    res = render_svgs([shallow.encode()], fallback=False)[0]
+    assert res.status == "ok", (res.status, res.message)

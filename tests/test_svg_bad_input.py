@@ -85,6 +85,19 @@ def test_use_expansion_bomb_is_bounded():
     assert dt < 30
 
 
+def test_nested_context_paint_uses_stay_linear():
+    # Each level of `use` with a gradient context measures its content once: no 2^depth blowup.
+    levels = 18
+    defs = "<linearGradient id='lg'><stop offset='0' stop-color='red'/><stop offset='1'/></linearGradient>"
+    defs += "<rect id='u0' width='10' height='10' fill='context-fill'/>"
+    defs += "".join(f"<g id='u{i}'><use href='#u{i - 1}' fill='url(#lg)'/><rect width='5' height='5' "
+                    f"fill='context-fill'/></g>" for i in range(1, levels))
+    doc = SVG.format(f"<defs>{defs}</defs><use href='#u{levels - 1}' fill='url(#lg)'/>")
+    res, dt = _one(doc, fallback=False)
+    assert res.status == "ok", res.message
+    assert dt < 5
+
+
 @pytest.mark.parametrize("attrs", ["width='1e9' height='1e9'", "width='100000' height='100000'",
                                    "viewBox='0 0 1e12 1e12' width='1e12'"])
 def test_huge_canvas_hits_max_pixels(attrs):

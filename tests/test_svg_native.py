@@ -36,6 +36,12 @@ def _jpeg_data_uri() -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _gif_data_uri() -> str:
+    buf = io.BytesIO()
+    Image.fromarray(np.full((4, 4, 3), 200, np.uint8)).save(buf, format="GIF")
+    return "data:image/gif;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 DOCS = {
     "css": """
       <style>
@@ -85,6 +91,13 @@ DOCS = {
       </marker>
       <polyline points='20,180 60,40 100,160 140,60 180,150' fill='none' stroke='darkred'
                 stroke-width='3' marker-start='url(#m)' marker-mid='url(#m)' marker-end='url(#m)'/>""",
+    "context_gradient": """
+      <linearGradient id='cg' gradientTransform='rotate(45)'>
+        <stop offset='0' stop-color='navy'/><stop offset='1' stop-color='gold'/></linearGradient>
+      <defs><g id='shape'><rect x='30' y='30' width='80' height='60' fill='context-fill'/>
+        <circle cx='130' cy='130' r='40' fill='context-fill' stroke='context-stroke'
+                stroke-width='6' transform='rotate(20 130 130)'/></g></defs>
+      <use href='#shape' x='10' y='5' fill='url(#cg)' stroke='crimson'/>""",
     "clip_mask": """
       <clipPath id='c' clipPathUnits='objectBoundingBox'><circle cx='0.5' cy='0.5' r='0.5'/></clipPath>
       <mask id='k'><rect width='200' height='200' fill='white'/>
@@ -110,11 +123,21 @@ DOCS = {
       <filter id='g'><feColorMatrix type='saturate' values='0.2'/></filter>
       <rect x='30' y='30' width='80' height='60' fill='orange' filter='url(#f)'/>
       <circle cx='140' cy='140' r='40' fill='crimson' filter='url(#g)'/>""",
+    "filter_functions": """
+      <filter id='ds' x='-50%' y='-50%' width='200%' height='200%'>
+        <feDropShadow dx='4' dy='6' stdDeviation='3' flood-color='navy'/></filter>
+      <rect x='20' y='20' width='70' height='70' fill='orange' filter='url(#ds)'/>
+      <rect x='110' y='20' width='70' height='70' fill='teal' style='filter: blur(3px)'/>
+      <circle cx='55' cy='145' r='35' fill='crimson' style='filter: grayscale(60%) brightness(1.2)'/>
+      <circle cx='145' cy='145' r='35' fill='gold' style='filter: hue-rotate(90deg) invert(0.3) opacity(70%)'/>""",
     "opacity_blend": """
       <g opacity='0.6'><rect x='20' y='20' width='100' height='100' fill='blue'/>
         <rect x='60' y='60' width='100' height='100' fill='red' fill-opacity='0.5'/></g>
       <g style='isolation: isolate'><circle cx='120' cy='150' r='40' fill='yellow'/>
         <circle cx='150' cy='150' r='40' fill='teal' style='mix-blend-mode: multiply'/></g>""",
+    "nested_svg_image": f"""
+      <image x='10' y='10' width='180' height='120' preserveAspectRatio='xMidYMid slice'
+             href='data:image/svg+xml;base64,{base64.b64encode(b"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 40 20'><circle cx='20' cy='10' r='9' fill='purple'/><rect width='40' height='5' fill='gold'/></svg>").decode()}'/>""",
     "images": f"""
       <image x='10' y='10' width='80' height='60' href='{_png_data_uri()}' preserveAspectRatio='none'
              image-rendering='optimizeSpeed'/>
@@ -158,8 +181,11 @@ def test_output_size_follows_resvg(width, height, expected):
 @pytest.mark.parametrize("doc,reason", [
     ("<filter id='f'><feTurbulence baseFrequency='0.05'/></filter>"
      "<rect width='50' height='50' filter='url(#f)'/>", "filter:feTurbulence"),
-    ("<rect width='50' height='50' style='filter: blur(2px)'/>", "filter:function"),
-    ("<image width='50' height='50' href='data:image/svg+xml;base64,PHN2Zy8+'/>", "image:svg"),
+    ("<filter id='f'><feImage href='#r'/></filter><rect id='r' width='9' height='9'/>"
+     "<rect width='50' height='50' filter='url(#f)'/>", "filter:feImage"),
+    ("<rect width='50' height='50' style='filter: drop-shadow(2px 2px navy)'/>",
+     "filter:feDropShadow-srgb"),
+    (f"<image width='50' height='50' href='{_gif_data_uri()}'/>", "image:gif"),
 ])
 def test_unsupported_reason_keys(doc, reason):
     data = (HEAD + doc + "</svg>").encode()

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace verm::raster {
 
@@ -232,28 +235,38 @@ void apply_mask(Layer& layer, const MaskBuf& mask) {
 void to_rgba8(const Layer& l, uint8_t* out) {
   const size_t n = static_cast<size_t>(l.w) * l.h;
   const float* p = l.px.data();
-  const float lo = 0.5f / 255.f, hi = 1.f - 0.25f / 255.f;
+  const float lo = 0.5f / 255.f;
+#if defined(__SSE2__)
+  const __m128 zero = _mm_setzero_ps(), max = _mm_set1_ps(255.f), half = _mm_set1_ps(0.5f);
   for (size_t i = 0; i < n; ++i, p += 4, out += 4) {
-    const float a = p[3];
+    const float a = std::min(p[3], 1.f);
     if (!(a > lo)) {  // transparent (the common case): no colour work at all
       std::memset(out, 0, 4);
       continue;
     }
-    float k = 255.f;
-    uint8_t ao = 255;
-    if (a < hi) {
-      k = 255.f / a;
-      ao = static_cast<uint8_t>(a * 255.f + 0.5f);
-    }
-    float r = p[0] * k, g = p[1] * k, b = p[2] * k;
-    r = r < 0.f ? 0.f : (r > 255.f ? 255.f : r);
-    g = g < 0.f ? 0.f : (g > 255.f ? 255.f : g);
-    b = b < 0.f ? 0.f : (b > 255.f ? 255.f : b);
-    out[0] = static_cast<uint8_t>(static_cast<int>(r + 0.5f));
-    out[1] = static_cast<uint8_t>(static_cast<int>(g + 0.5f));
-    out[2] = static_cast<uint8_t>(static_cast<int>(b + 0.5f));
-    out[3] = ao;
+    const float k = 255.f / a;
+    // colour * 255 / alpha, alpha * 255; clamp, round, pack to bytes.
+    __m128 v = _mm_mul_ps(_mm_loadu_ps(p), _mm_setr_ps(k, k, k, 255.f));
+    v = _mm_add_ps(_mm_min_ps(_mm_max_ps(v, zero), max), half);
+    __m128i c = _mm_cvttps_epi32(v);
+    c = _mm_packs_epi32(c, c);
+    c = _mm_packus_epi16(c, c);
+    const int packed = _mm_cvtsi128_si32(c);
+    std::memcpy(out, &packed, 4);
   }
+#else
+  for (size_t i = 0; i < n; ++i, p += 4, out += 4) {
+    const float a = std::min(p[3], 1.f);
+    if (!(a > lo)) {
+      std::memset(out, 0, 4);
+      continue;
+    }
+    const float k = 255.f / a;
+    for (int c = 0; c < 3; ++c)
+      out[c] = static_cast<uint8_t>(std::min(std::max(p[c] * k, 0.f), 255.f) + 0.5f);
+    out[3] = static_cast<uint8_t>(a * 255.f + 0.5f);
+  }
+#endif
 }
 
 }  // namespace verm::raster

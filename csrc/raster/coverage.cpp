@@ -8,6 +8,7 @@ namespace verm::raster {
 void CoverageRaster::reset(IRect box, bool aa) {
   if (box.empty()) box = {};
   aa_ = aa;
+  exact_ = want_exact_;
   edges_.clear();
   if (!aa && ones_.size() < static_cast<size_t>(std::max(box.w, 0))) ones_.assign(box.w, 1.f);
   box_ = box;
@@ -21,7 +22,7 @@ void CoverageRaster::reset(IRect box, bool aa) {
   }
   row_min_.assign(std::max(box.h, 0), stride_);
   row_max_.assign(std::max(box.h, 0), -1);
-  if (cov_.size() < static_cast<size_t>(stride_)) cov_.resize(stride_);
+  if (cov_.size() < static_cast<size_t>(stride_) + 1) cov_.resize(stride_ + 1);
   crossings_.clear();
   any_ = false;
 }
@@ -106,13 +107,15 @@ void CoverageRaster::supersample_line(Point a, Point b) {
     std::swap(y0, y1);
     dir = -1.f;
   }
+  // (Right shifts of negative values are arithmetic on every supported compiler; left shifts
+  // are written as multiplications to stay defined.)
   int64_t top = (y0 + 32) >> 6, bot = (y1 + 32) >> 6;
   if (top == bot) return;
   const int64_t nsub = static_cast<int64_t>(box_.h) * 4;
   if (bot <= 0 || top >= nsub) return;
   int64_t slope = ((x1 - x0) * 65536) / (y1 - y0);  // truncates toward zero, like C
-  int64_t dy = (top << 6) + 32 - y0;
-  int64_t fx = (x0 + ((slope * dy) >> 16)) << 10;  // 16.16, at the first sub-scanline centre
+  int64_t dy = top * 64 + 32 - y0;
+  int64_t fx = (x0 + ((slope * dy) >> 16)) * 1024;  // 16.16, at the first sub-scanline centre
   int64_t s0 = top, s1 = std::min(bot, nsub);
   if (s0 < 0) {
     fx += slope * (-s0);

@@ -28,8 +28,8 @@ class CoverageRaster {
   void polygon(const Point* pts, size_t n);
   bool touched() const { return any_; }
   // Anti-aliasing model: false (default) = tiny-skia's 4x4 supersampling, which is what
-  // resvg's reference renderings use; true = exact-area coverage.
-  void set_exact_area(bool on) { exact_ = on; }
+  // resvg's reference renderings use; true = exact-area coverage. Takes effect at reset().
+  void set_exact_area(bool on) { want_exact_ = on; }
 
   // Calls fn(y, x, len, coverage) for every row span with some coverage, in target space.
   // The `aa` flag must match the one given to reset().
@@ -47,10 +47,10 @@ class CoverageRaster {
   IRect box_;
   int stride_ = 0;
   bool any_ = false;
-  bool exact_ = false;
+  bool exact_ = false, want_exact_ = false;
   std::vector<float> cells_;
   // Supersampling model: sparse sub-scanline crossings, bucketed by pixel row at sweep time,
-  // plus one dense 4-sub-row buffer reused for every row.
+  // plus one difference-array row reused for every row.
   struct Crossing { int sub; int q; float w; };
   std::vector<Crossing> crossings_, sorted_;
   std::vector<int> row_start_, row_fill_;
@@ -111,8 +111,8 @@ void CoverageRaster::sweep(scene::FillRule rule, bool aa, Fn&& fn) {
       for (const Crossing& x : crossings_) sorted_[next[x.sub >> 2]++] = x;
     }
     crossings_.clear();
-    if (row_cells_.size() < static_cast<size_t>(stride_) * 4)
-      row_cells_.assign(static_cast<size_t>(stride_) * 4, 0.f);
+    if (row_cells_.size() < static_cast<size_t>(stride_) + 1)
+      row_cells_.assign(static_cast<size_t>(stride_) + 1, 0.f);
   }
   const float eps = 1.f / 1024.f;
   for (int ry = 0; ry < box_.h; ++ry) {
@@ -123,31 +123,42 @@ void CoverageRaster::sweep(scene::FillRule rule, bool aa, Fn&& fn) {
     float* c = exact_ ? cells_.data() + static_cast<size_t>(ry) * stride_ : nullptr;
     float* cov = cov_.data();
     if (!exact_) {
-      // Supersampling model: fill rule per sub-scanline, then average the four.
-      for (int i = lo; i <= hi; ++i) cov[i] = 0;
-      for (int k = row_start_[ry]; k < row_start_[ry + 1]; ++k) {
-        const Crossing& x = sorted_[k];
-        float* sc = row_cells_.data() + static_cast<size_t>(x.sub & 3) * stride_;
-        int ix = x.q >> 2, f = x.q & 3;
-        sc[ix] += x.w * static_cast<float>(4 - f);
-        sc[ix + 1] += x.w * static_cast<float>(f);
-      }
-      for (int sr = 0; sr < 4; ++sr) {
-        float* sc = row_cells_.data() + static_cast<size_t>(sr) * stride_;
-        float acc = 0;
-        for (int i = lo; i <= hi; ++i) {
-          acc += sc[i];
-          sc[i] = 0;
-          float v = std::fabs(acc);
-          if (evenodd) {
-            v = v - 2.f * std::floor(v * 0.5f);
-            v = v > 1.f ? 2.f - v : v;
+      // Supersampling model. Per sub-scanline, walk its crossings in x order with the fill
+      // rule and turn each inside span [qa, qb) (quarter pixels) into coverage: partial end
+      // pixels directly, whole pixels through a difference array (one pass at the end).
+      float* diff = row_cells_.data();
+      const int zhi = std::min(row_max_[ry] + 1, stride_);
+      for (int i = lo; i <= zhi; ++i) cov[i] = diff[i] = 0;
+      Crossing* b0 = sorted_.data() + row_start_[ry];
+      Crossing* b1 = sorted_.data() + row_start_[ry + 1];
+      std::sort(b0, b1, [](const Crossing& u, const Crossing& v) {
+        return u.sub != v.sub ? u.sub < v.sub : u.q < v.q;
+      });
+      for (Crossing* it = b0; it != b1;) {
+        const int sub = it->sub;
+        int wind = 0;
+        for (; it != b1 && it->sub == sub; ++it) {
+          wind += it->w > 0 ? 1 : -1;
+          if (it + 1 == b1 || (it + 1)->sub != sub) break;
+          const bool inside = evenodd ? (wind & 1) != 0 : wind != 0;
+          const int qa = it->q, qb = (it + 1)->q;
+          if (!inside || qb <= qa) continue;
+          const int ia = qa >> 2, ib = qb >> 2;
+          if (ia == ib) {
+            cov[ia] += static_cast<float>(qb - qa) * (1.f / 16.f);
           } else {
-            v = std::min(v, 1.f);
+            cov[ia] += static_cast<float>(4 - (qa & 3)) * (1.f / 16.f);
+            diff[ia + 1] += 0.25f;
+            diff[ib] -= 0.25f;
+            cov[ib] += static_cast<float>(qb & 3) * (1.f / 16.f);
           }
-          cov[i] += 0.25f * v;
         }
-        for (int i = hi + 1; i < stride_; ++i) sc[i] = 0;
+        if (it != b1) ++it;
+      }
+      float run = 0;
+      for (int i = lo; i <= hi; ++i) {
+        run += diff[i];
+        cov[i] = std::min(cov[i] + run, 1.f);
       }
     }
     // Pass 1: prefix sum -> coverage (kept in registers; cells are cleared as we go).

@@ -63,8 +63,7 @@ void box_sizes(float sigma, int* sizes) {
     for (int i = 0; i < n; ++i) sizes[i] = 1;
     return;
   }
-  float w_ideal = std::sqrt(12.f * sigma * sigma / n + 1.f);
-  w_ideal = std::sqrt(12.f * sigma * sigma / n) + 1.f;
+  float w_ideal = std::sqrt(12.f * sigma * sigma / n) + 1.f;
   int wl = static_cast<int>(std::floor(w_ideal));
   if (wl % 2 == 0) wl -= 1;
   int wu = wl + 2;
@@ -169,7 +168,7 @@ class Runner {
       std::fill(layer_.px.begin(), layer_.px.end(), 0.f);
       return;
     }
-    source_ = std::make_shared<Layer>(region_.w, region_.h, ctx_.max_pixels);
+    source_ = std::make_shared<Layer>(region_.w, region_.h, ctx_.max_pixels, ctx_.budget);
     for (int y = 0; y < region_.h; ++y)
       std::copy_n(layer_.at(region_.x, region_.y + y), region_.w * 4, source_->row(y));
     for (const auto& prim : f_.primitives) {
@@ -221,7 +220,7 @@ class Runner {
   }
 
   std::shared_ptr<Layer> blank() {
-    return std::make_shared<Layer>(region_.w, region_.h, ctx_.max_pixels);
+    return std::make_shared<Layer>(region_.w, region_.h, ctx_.max_pixels, ctx_.budget);
   }
 
   static void clear_outside(Layer& l, IRect sub) {
@@ -448,27 +447,20 @@ class Runner {
 
   // Rectangular min/max over a cols x rows window (separable), pixels outside are skipped.
   static void morph(Layer& l, int cols, int rows, bool dilate) {
+    // resvg's window: `win` pixels starting at offset -floor(win / 2).
     auto pass = [&](int n_lines, int len, size_t line_st, size_t st, int win) {
-      if (win <= 1 && !dilate) {
-        // A 0/1-wide window still takes the single pixel at offset -win/2 .. : identity.
-      }
-      int target = win / 2;
+      const int target = win / 2;
       std::vector<float> buf(static_cast<size_t>(len) * 4);
       for (int ln = 0; ln < n_lines; ++ln) {
         float* base = l.px.data() + ln * line_st;
         for (int i = 0; i < len; ++i) {
           float v[4];
           for (int k = 0; k < 4; ++k) v[k] = dilate ? 0.f : 1.f;
-          bool any = false;
           for (int o = 0; o < win; ++o) {
-            int j = i - target + o;
+            const int j = i - target + o;
             if (j < 0 || j >= len) continue;
-            any = true;
             const float* p = base + j * st;
             for (int k = 0; k < 4; ++k) v[k] = dilate ? std::max(v[k], p[k]) : std::min(v[k], p[k]);
-          }
-          if (!any && win == 0) {
-            for (int k = 0; k < 4; ++k) v[k] = dilate ? 0.f : 1.f;
           }
           std::copy_n(v, 4, &buf[i * 4]);
         }

@@ -11,6 +11,7 @@ namespace verm::raster {
 
 struct FilterContext {
   size_t max_pixels = 0;
+  PixelBudget* budget = nullptr;  // charged for every intermediate image
   // Renders a group (feImage content) with transform `ts` into `dst`.
   std::function<void(const scene::Group&, const Transform&, Layer&)> render_image;
 };

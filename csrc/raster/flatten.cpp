@@ -26,8 +26,49 @@ struct Builder {
     if (++count > max_points) throw InputError("raster: path too complex to flatten");
     c.pts.push_back(p);
     c.smooth.push_back(smooth ? 1 : 0);
+    if (measuring) c.measure.push_back(1.f);
+  }
+  bool measuring = false;
+  // Sets the measure factor of the points pushed since index `from` of the current contour.
+  void set_measure(size_t from, Point start, double coarse) {
+    if (!measuring) return;
+    Contour& c = out.back();
+    double fine = 0;
+    Point prev = start;
+    for (size_t i = from; i < c.pts.size(); ++i) {
+      fine += (c.pts[i] - prev).length();
+      prev = c.pts[i];
+    }
+    float k = fine > 0 && coarse > 0 ? static_cast<float>(coarse / fine) : 1.f;
+    for (size_t i = from; i < c.measure.size(); ++i) c.measure[i] = k;
   }
 };
+
+// Skia's ContourMeasure curve lengths: subdivide at t = 1/2 while the control points stray
+// more than `tol` (max-norm) from the chord, then sum chord lengths.
+double cheap_far(Point a, Point b, double tol) {
+  return std::max(std::fabs(a.x - b.x), std::fabs(a.y - b.y)) > tol;
+}
+
+double quad_measure(Point p0, Point p1, Point p2, double tol, int depth) {
+  double dx = p1.x / 2 - (p0.x + p2.x) / 4, dy = p1.y / 2 - (p0.y + p2.y) / 4;
+  if (depth < 10 && std::max(std::fabs(dx), std::fabs(dy)) > tol) {
+    Point a = (p0 + p1) * 0.5, b = (p1 + p2) * 0.5, m = (a + b) * 0.5;
+    return quad_measure(p0, a, m, tol, depth + 1) + quad_measure(m, b, p2, tol, depth + 1);
+  }
+  return (p2 - p0).length();
+}
+
+double cubic_measure(Point p0, Point p1, Point p2, Point p3, double tol, int depth) {
+  Point t1 = p0 + (p3 - p0) * (1.0 / 3), t2 = p0 + (p3 - p0) * (2.0 / 3);
+  if (depth < 10 && (cheap_far(p1, t1, tol) || cheap_far(p2, t2, tol))) {
+    Point ab = (p0 + p1) * 0.5, bc = (p1 + p2) * 0.5, cd = (p2 + p3) * 0.5;
+    Point abc = (ab + bc) * 0.5, bcd = (bc + cd) * 0.5, m = (abc + bcd) * 0.5;
+    return cubic_measure(p0, ab, abc, m, tol, depth + 1) +
+           cubic_measure(m, bcd, cd, p3, tol, depth + 1);
+  }
+  return (p3 - p0).length();
+}
 
 int segments_for(double dd, double tol) {
   double n = std::ceil(std::sqrt(dd / tol));
@@ -38,10 +79,11 @@ int segments_for(double dd, double tol) {
 }  // namespace
 
 std::vector<Contour> flatten(const Path& path, const Transform& ts, double tol,
-                             size_t max_points) {
+                             size_t max_points, double measure_tol) {
   std::vector<Contour> out;
   if (!(tol > 0)) tol = 0.1;
   Builder b{out, max_points};
+  b.measuring = measure_tol > 0;
   const auto& verbs = path.verbs();
   const auto& pts = path.points();
   size_t i = 0;
@@ -82,6 +124,7 @@ std::vector<Contour> flatten(const Path& path, const Transform& ts, double tol,
         i += 2;
         if (!finite(p1) || !finite(p2)) return out;
         ensure();
+        size_t from = out.back().pts.size();
         Point d = last - p1 * 2 + p2;
         int n = segments_for(d.length() / 4, tol);
         for (int k = 1; k < n; ++k) {
@@ -89,6 +132,7 @@ std::vector<Contour> flatten(const Path& path, const Transform& ts, double tol,
           b.push(last * (mt * mt) + p1 * (2 * mt * t) + p2 * (t * t), true);
         }
         b.push(p2, false);
+        if (b.measuring) b.set_measure(from, last, quad_measure(last, p1, p2, measure_tol, 0));
         last = p2;
         break;
       }
@@ -98,6 +142,7 @@ std::vector<Contour> flatten(const Path& path, const Transform& ts, double tol,
         i += 3;
         if (!finite(p1) || !finite(p2) || !finite(p3)) return out;
         ensure();
+        size_t from = out.back().pts.size();
         Point d1 = last - p1 * 2 + p2, d2 = p1 - p2 * 2 + p3;
         double dd = std::max(d1.length(), d2.length());
         int n = segments_for(0.75 * dd, tol);
@@ -108,6 +153,8 @@ std::vector<Contour> flatten(const Path& path, const Transform& ts, double tol,
                  true);
         }
         b.push(p3, false);
+        if (b.measuring)
+          b.set_measure(from, last, cubic_measure(last, p1, p2, p3, measure_tol, 0));
         last = p3;
         break;
       }
@@ -120,6 +167,7 @@ std::vector<Contour> flatten(const Path& path, const Transform& ts, double tol,
             if (std::fabs(d.x) < 1e-9 && std::fabs(d.y) < 1e-9) {
               c.pts.pop_back();
               c.smooth.pop_back();
+              if (!c.measure.empty()) c.measure.pop_back();
             }
           }
           c.closed = true;
@@ -173,6 +221,7 @@ std::vector<Contour> dash(const std::vector<Contour>& in, const std::vector<doub
     for (size_t s = 0; s < nseg; ++s) {
       Point a = c.pts[s], b = c.pts[(s + 1) % n];
       double seg = (b - a).length();
+      if (!c.measure.empty() && s + 1 < n) seg *= c.measure[s + 1];
       double pos = 0;
       while (seg - pos > rem) {
         pos += rem;

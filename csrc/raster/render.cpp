@@ -46,12 +46,15 @@ double stroke_pad(const Stroke& s) {
 
 class Renderer {
  public:
-  Renderer(const Scene& sc, const Limits& limits) : sc_(sc), limits_(limits) {
-    max_px_ = std::max<size_t>(limits.max_pixels, 1);
-  }
+  Renderer(const Scene& sc, const Limits& limits)
+      : sc_(sc),
+        limits_(limits),
+        max_px_(std::max<size_t>(limits.max_pixels, 1)),
+        // Canvas plus a few full-size layers, plus room for filter regions and pattern tiles.
+        budget_(3 * static_cast<size_t>(sc.width) * static_cast<size_t>(sc.height) + (8u << 20)) {}
 
   void run(uint8_t* out) {
-    Layer canvas(sc_.width, sc_.height, max_px_);
+    Layer canvas(sc_.width, sc_.height, max_px_, &budget_);
     draw_group(sc_.root, Transform{}, canvas, 0, 0);
     to_rgba8(canvas, out);
   }
@@ -138,7 +141,7 @@ class Renderer {
       ib = round_out(group_bounds(g, ts), 2).intersect({0, 0, dst.w, dst.h});
     }
     if (ib.empty()) return;
-    Layer sub(ib.w, ib.h, max_px_);
+    Layer sub(ib.w, ib.h, max_px_, &budget_);
     Transform shifted = Transform::translate(-ib.x, -ib.y) * inner;
     for (const auto& c : g.children)
       if (c) draw_node(*c, shifted, sub, ox + ib.x, oy + ib.y);
@@ -219,7 +222,9 @@ class Renderer {
     double scale = std::max(ts.scale_x(), ts.scale_y());
     if (!(scale > 0) || !std::isfinite(scale)) return polys;
     double tol = kTolerance / scale;
-    auto cs = flatten(path, Transform{}, tol, limits_.max_path_segments * 8 + 1024);
+    // tiny-skia dashes with ContourMeasure at tolerance 0.5 / res_scale.
+    double measure_tol = s.dasharray.empty() ? 0.0 : 0.5 / scale;
+    auto cs = flatten(path, Transform{}, tol, limits_.max_path_segments * 8 + 1024, measure_tol);
     if (!s.dasharray.empty()) cs = dash(cs, s.dasharray, s.dash_offset);
     StrokeStyle st{s.width, s.cap, s.join, s.miter_limit};
     if (hairline_cov > 0) st.width = s.width / hairline_cov;  // one device pixel wide
@@ -273,13 +278,14 @@ class Renderer {
     rect.close();
     auto cs = flatten(rect, ts, kTolerance);
     IRect box = poly_box(cs, dst);
-    if (!raster_contours(cs, box)) return;
+    if (box.empty()) return;
     auto img = layer_from_rgba8(im.rgba->data(), im.width, im.height, max_px_);
     Transform img_to_user = Transform::translate(im.view.x, im.view.y) *
                             Transform::scale(im.view.w / im.width, im.view.h / im.height);
     Shader sh = Shader::image(img, ts * img_to_user,
                               im.smooth ? Filter::Bicubic : Filter::Nearest, false, 1.f);
     if (sh.is_none()) return;
+    if (!raster_contours(cs, box)) return;
     rast_.sweep(FillRule::NonZero, true, [&](int y, int x, int len, const float* cov) {
       paint_span(dst, y, x, len, cov, sh, scratch_);
     });
@@ -305,7 +311,8 @@ class Renderer {
     if (!(tw >= 1) || !(th >= 1)) return Shader{};
     if (tw * th > static_cast<double>(max_px_))
       throw InputError("raster: pattern tile exceeds the pixel limit");
-    auto tile = std::make_shared<Layer>(static_cast<int>(tw), static_cast<int>(th), max_px_);
+    auto tile =
+        std::make_shared<Layer>(static_cast<int>(tw), static_cast<int>(th), max_px_, &budget_);
     Transform tile_ts = Transform::scale(sx, sy) * Transform::translate(-p.rect.x, -p.rect.y);
     draw_group(*p.content, tile_ts, *tile, 0, 0);
     Transform tile_to_target =
@@ -380,7 +387,7 @@ class Renderer {
 
   void apply_mask_node(const Mask& mk, const Transform& ts, Layer& content, int ox, int oy) {
     DepthGuard guard(depth_, std::max(limits_.max_depth, 16) * 4);
-    Layer ml(content.w, content.h, max_px_);
+    Layer ml(content.w, content.h, max_px_, &budget_);
     if (mk.content) draw_group(*mk.content, ts, ml, ox, oy);
     if (!mk.rect.empty() && finite_rect(mk.rect)) {
       Path r;
@@ -404,6 +411,7 @@ class Renderer {
   void apply_filter(const scene::Filter& f, const Transform& ts, Layer& layer) {
     FilterContext ctx;
     ctx.max_pixels = max_px_;
+    ctx.budget = &budget_;
     ctx.render_image = [this](const Group& g, const Transform& t, Layer& dst) {
       draw_group(g, t, dst, 0, 0);
     };
@@ -413,6 +421,7 @@ class Renderer {
   const Scene& sc_;
   const Limits& limits_;
   size_t max_px_ = 0;
+  PixelBudget budget_;
   int depth_ = 0;
   CoverageRaster rast_;
   std::vector<float> scratch_;

@@ -125,21 +125,22 @@ void Converter::convert_element(NodeId n, const State& st, scene::Group& parent)
     for (NodeId c = doc_.first_child(n); c != kNoNode; c = doc_.next_sibling(c))
       if (!doc_.node(c).is_text && is_condition_passed(c)) { child = c; break; }
     if (child == kNoNode) return;
-    convert_group(n, st, false, parent, [&](scene::Group& g) { convert_element(child, st, g); });
+    convert_group(n, st, false, parent,
+                  [&](scene::Group& g, const State& cs) { convert_element(child, cs, g); });
     return;
   }
-  convert_group(n, st, false, parent, [&](scene::Group& g) {
+  convert_group(n, st, false, parent, [&](scene::Group& g, const State& cs) {
     if (is_shape(tag)) {
-      if (auto p = convert_shape(n, st)) convert_path(n, std::move(*p), st, g);
+      if (auto p = convert_shape(n, cs)) convert_path(n, std::move(*p), cs, g);
     } else if (tag == EId::Image) {
-      convert_image(n, st, g);
+      convert_image(n, cs, g);
     } else if (tag == EId::Text) {
-      convert_text(n, st, g);
+      convert_text(n, cs, g);
     } else if (tag == EId::Svg) {
-      if (doc_.parent(n) != kNoNode) convert_svg(n, st, g);
-      else convert_children(n, st, g);
+      if (doc_.parent(n) != kNoNode) convert_svg(n, cs, g);
+      else convert_children(n, cs, g);
     } else if (tag == EId::G) {
-      convert_children(n, st, g);
+      convert_children(n, cs, g);
     }
   });
 }
@@ -151,18 +152,18 @@ void Converter::convert_clip_path_elements(NodeId clip, const State& st, scene::
     if (!is_visible_element(c)) continue;
     if (d.tag == EId::Use) { convert_use(c, st, out); continue; }
     EId tag = d.tag;
-    convert_group(c, st, false, out, [&](scene::Group& g) {
+    convert_group(c, st, false, out, [&](scene::Group& g, const State& cs) {
       if (is_shape(tag) && tag != EId::Line) {
-        if (auto p = convert_shape(c, st)) convert_path(c, std::move(*p), st, g);
+        if (auto p = convert_shape(c, cs)) convert_path(c, std::move(*p), cs, g);
       } else if (tag == EId::Text) {
-        convert_text(c, st, g);
+        convert_text(c, cs, g);
       }
     });
   }
 }
 
 void Converter::convert_group(NodeId n, const State& st, bool force, scene::Group& parent,
-                              const std::function<void(scene::Group&)>& collect,
+                              const std::function<void(scene::Group&, const State&)>& collect,
                               std::optional<Transform> transform_override) {
   DepthGuard dg(*this);
   scene::Group g;
@@ -184,7 +185,11 @@ void Converter::convert_group(NodeId n, const State& st, bool force, scene::Grou
   EId tag = doc_.tag(n);
   bool is_g_or_use = tag == EId::G || tag == EId::Use;
 
-  collect(g);
+  {
+    State cs = st;
+    cs.ctx_ts = st.ctx_ts * g.transform;
+    collect(g, cs);
+  }
 
   bool has_clip = doc_.has_attr(n, AId::ClipPath) && str_attr(n, AId::ClipPath) != "none";
   bool has_mask = !in_clip && doc_.has_attr(n, AId::Mask) && str_attr(n, AId::Mask) != "none";
@@ -232,9 +237,9 @@ void Converter::convert_group(NodeId n, const State& st, bool force, scene::Grou
 void Converter::use_children(NodeId n, const Transform& ts, const State& st, scene::Group& parent) {
   convert_group(
       n, st, !ts.is_identity(), parent,
-      [&](scene::Group& g) {
-        if (st.parent_clip_path != kNoNode) convert_clip_path_elements(n, st, g);
-        else convert_children(n, st, g);
+      [&](scene::Group& g, const State& cs) {
+        if (cs.parent_clip_path != kNoNode) convert_clip_path_elements(n, cs, g);
+        else convert_children(n, cs, g);
       },
       ts);
 }
@@ -310,33 +315,97 @@ void Converter::convert_use(NodeId n, const State& st, scene::Group& parent) {
   double y = convert_user_length(n, AId::Y, ust, Length{});
   Transform new_ts = Transform::translate(x, y);
   bool symbol = ctag == EId::Symbol;
+  std::optional<Rect> clip;
   if (symbol) {
     if (auto vts = symbol_viewbox_transform(*this, n, child, ust)) new_ts = new_ts * *vts;
-    if (auto clip = get_clip_rect(*this, n, child, ust)) {
-      scene::Group g = clip_element(*clip, orig_ts);
+    clip = get_clip_rect(*this, n, child, ust);
+  }
+  if (!symbol) orig_ts = orig_ts * new_ts;
+  if (symbol && !clip) orig_ts = orig_ts * new_ts;
+  if (!symbol && ctag == EId::Svg) {
+    const Length def{100, Unit::Percent};
+    ust.use_w.reset();
+    ust.use_h.reset();
+    if (doc_.has_attr(n, AId::Width)) ust.use_w = convert_user_length(n, AId::Width, ust, def);
+    if (doc_.has_attr(n, AId::Height)) ust.use_h = convert_user_length(n, AId::Height, ust, def);
+  }
+  // The use's group content in the context (use group) space.
+  auto content = [&](const State& cs, scene::Group& out) {
+    if (symbol && clip) {
       convert_group(
-          n, ust, true, g,
-          [&](scene::Group& g2) { use_children(child, new_ts, ust, g2); }, Transform{});
-      if (g.children.empty()) return;
-      parent.children.push_back(make_node(std::move(g)));
-      return;
+          n, cs, true, out,
+          [&](scene::Group& g2, const State& cs2) { use_children(child, new_ts, cs2, g2); },
+          Transform{});
+    } else if (symbol) {
+      use_children(child, Transform{}, cs, out);
+    } else if (cs.parent_clip_path != kNoNode) {
+      convert_clip_path_elements(n, cs, out);
+    } else {
+      convert_children(n, cs, out);
+    }
+  };
+  // context-fill/stroke with a paint server need the content's bbox first (usvg resolves them
+  // with the use group's bounding box): measure it in a first pass.
+  {
+    auto uses_server = [&](AId a) {
+      for (NodeId p = n; p != kNoNode; p = doc_.parent(p))
+        if (const std::string* v = doc_.attr(p, a)) return trim(*v).substr(0, 4) == "url(";
+      return false;
+    };
+    auto uses_context = [&]() {
+      bool found = false;
+      for (NodeId c = doc_.first_child(n); c != kNoNode && !found; c = doc_.next_sibling(c)) {
+        // Scan the instantiated subtree for context-fill / context-stroke.
+        std::vector<NodeId> stack{c};
+        while (!stack.empty() && !found) {
+          NodeId x = stack.back();
+          stack.pop_back();
+          for (AId a : {AId::Fill, AId::Stroke}) {
+            const std::string* v = doc_.attr(x, a);
+            if (v && trim(*v).substr(0, 8) == "context-") found = true;
+          }
+          for (NodeId k = doc_.first_child(x); k != kNoNode; k = doc_.next_sibling(k))
+            if (!doc_.node(k).is_text) stack.push_back(k);
+        }
+      }
+      return found;
+    };
+    if (st.parent_clip_path == kNoNode && !st.measuring &&
+        (uses_server(AId::Fill) || uses_server(AId::Stroke)) && uses_context()) {
+      auto probe = std::make_shared<ContextPaint>();
+      probe->use_node = n;
+      probe->probing = true;
+      State pst = ust;
+      pst.context = probe;
+      pst.ctx_ts = Transform{};
+      pst.measuring = true;
+      scene::Group tmp;
+      content(pst, tmp);
+      auto bb = object_bbox(tmp);
+      auto ctx = std::make_shared<ContextPaint>();
+      ctx->use_node = n;
+      if (bb && bb->w > 0 && bb->h > 0) ctx->bbox = bb;
+      ust.context = ctx;
     }
   }
-  orig_ts = orig_ts * new_ts;
-  if (symbol) {
-    convert_group(
-        n, ust, false, parent,
-        [&](scene::Group& g) { use_children(child, Transform{}, ust, g); }, orig_ts);
-  } else {
-    if (ctag == EId::Svg) {
-      const Length def{100, Unit::Percent};
-      ust.use_w.reset();
-      ust.use_h.reset();
-      if (doc_.has_attr(n, AId::Width)) ust.use_w = convert_user_length(n, AId::Width, ust, def);
-      if (doc_.has_attr(n, AId::Height)) ust.use_h = convert_user_length(n, AId::Height, ust, def);
-    }
-    use_children(n, orig_ts, ust, parent);
+  if (symbol && clip) {
+    scene::Group g = clip_element(*clip, orig_ts);
+    State cs = ust;
+    cs.ctx_ts = Transform{};
+    content(cs, g);
+    if (g.children.empty()) return;
+    parent.children.push_back(make_node(std::move(g)));
+    return;
   }
+  ust.ctx_ts = orig_ts.inverted();
+  convert_group(
+      n, ust, !orig_ts.is_identity(), parent,
+      [&](scene::Group& g, const State& cs) {
+        if (symbol) use_children(child, Transform{}, cs, g);
+        else if (cs.parent_clip_path != kNoNode) convert_clip_path_elements(n, cs, g);
+        else convert_children(n, cs, g);
+      },
+      orig_ts);
 }
 
 void Converter::convert_svg(NodeId n, const State& st, scene::Group& parent) {
@@ -358,6 +427,7 @@ void Converter::convert_svg(NodeId n, const State& st, scene::Group& parent) {
   }
   if (auto clip = get_clip_rect(*this, n, n, st)) {
     scene::Group g = clip_element(*clip, orig_ts);
+    nst.ctx_ts = st.ctx_ts * orig_ts;
     use_children(n, new_ts, nst, g);
     if (g.children.empty()) return;
     parent.children.push_back(make_node(std::move(g)));

@@ -24,6 +24,8 @@ enum class Units : uint8_t { UserSpaceOnUse, ObjectBoundingBox };
 // context-stroke.
 struct ContextPaint {
   NodeId use_node = kNoNode;  // for `use`: resolved lazily from this element
+  std::optional<Rect> bbox;   // `use`: bbox of the use group's content (context space)
+  bool probing = false;       // `use`: first pass that only measures that bbox
   std::optional<scene::Fill> fill;
   std::optional<scene::Stroke> stroke;
 };
@@ -34,6 +36,8 @@ struct State {
   Rect view_box{0, 0, 100, 100};         // nearest viewport, for percentages
   std::optional<double> use_w, use_h;    // size of the referencing `use` (nested svg)
   std::shared_ptr<const ContextPaint> context;
+  Transform ctx_ts;  // maps the current user space to the context element's user space
+  bool measuring = false;  // inside a bbox-measuring pass (no nested measuring passes)
 };
 
 using NodePtr = std::shared_ptr<const scene::Node>;
@@ -100,7 +104,7 @@ class Converter {
   // Builds the group for element `n` (opacity, transform, clip-path, mask, filter, blend),
   // fills it via `collect`, and appends it (or its children, when no group is needed).
   void convert_group(NodeId n, const State& st, bool force, scene::Group& parent,
-                     const std::function<void(scene::Group&)>& collect,
+                     const std::function<void(scene::Group&, const State&)>& collect,
                      std::optional<Transform> transform_override = std::nullopt);
   void convert_use(NodeId n, const State& st, scene::Group& parent);
   void convert_svg(NodeId n, const State& st, scene::Group& parent);

@@ -265,7 +265,9 @@ void Converter::convert_markers(NodeId n, const Path& path, const State& st, sce
       scene::Group g;
       g.transform = ts;
       g.clip_path = clip_path;
-      convert_children(m, mst, g);
+      State inst = mst;
+      inst.ctx_ts = ts;  // marker content -> the path's user space (the context's space)
+      convert_children(m, inst, g);
       if (!g.children.empty()) out.children.push_back(make_node(std::move(g)));
     };
     if (kind == 0) {

@@ -290,15 +290,30 @@ bool Converter::convert_paint(NodeId n, AId aid, bool has_bbox, const Rect& bbox
       if (ctx.use_node != kNoNode) {
         State ust = st;
         ust.context.reset();
+        ust.ctx_ts = Transform{};
         Rect unit{0, 0, 1, 1};
-        if (fill) ctx.fill = resolve_fill(ctx.use_node, true, unit, ust);
-        else ctx.stroke = resolve_stroke(ctx.use_node, true, unit, ust);
+        bool has = ctx.bbox.has_value();
+        const Rect& bb = has ? *ctx.bbox : unit;
+        if (fill) ctx.fill = resolve_fill(ctx.use_node, has, bb, ust);
+        else ctx.stroke = resolve_stroke(ctx.use_node, has, bb, ust);
       }
       if (fill ? !ctx.fill : !ctx.stroke) return false;
-      const scene::Paint& p = fill ? ctx.fill->paint : ctx.stroke->paint;
-      if (!std::holds_alternative<scene::Color>(p))
-        throw Unsupported("painting:context-paint-server");
-      out = p;  // usvg takes only the paint; the context's opacity is not carried over
+      scene::Paint p = fill ? ctx.fill->paint : ctx.stroke->paint;
+      if (!std::holds_alternative<scene::Color>(p)) {
+        if (ctx.probing) {  // first pass only measures geometry
+          out = scene::Color{0, 0, 0, 1};
+          return true;
+        }
+        // resvg places context patterns with a phase this converter does not reproduce yet.
+        if (std::holds_alternative<scene::Pattern>(p)) throw Unsupported("painting:context-pattern");
+        // The paint lives in the context element's user space: map it into ours.
+        if (!st.ctx_ts.is_invertible()) return false;
+        Transform to_local = st.ctx_ts.inverted();
+        if (auto* lg = std::get_if<scene::LinearGradient>(&p)) lg->transform = to_local * lg->transform;
+        else if (auto* rg = std::get_if<scene::RadialGradient>(&p)) rg->transform = to_local * rg->transform;
+        else if (auto* pt = std::get_if<scene::Pattern>(&p)) pt->transform = to_local * pt->transform;
+      }
+      out = std::move(p);  // usvg takes only the paint; the context's opacity is not carried over
       return true;
     }
     case PaintValue::Kind::CurrentColor: {

@@ -98,6 +98,10 @@ class Builder {
       if (n) n = n.next_sibling();
     }
     sheet_.finish();
+    // Selector matching costs rules x elements; bound it for hostile style sheets.
+    if (static_cast<double>(sheet_.rules.size()) * static_cast<double>(xml_.element_count) > 2e8)
+      throw InputError("SVG: style sheet too large (" + std::to_string(sheet_.rules.size()) +
+                       " rules x " + std::to_string(xml_.element_count) + " elements)");
 
     pugi::xml_node root = xml_.dom.document_element();
     if (!root || svg_tag(root) != EId::Svg) throw InputError("SVG: the root element is not <svg>");
@@ -429,46 +433,41 @@ class Builder {
     return doc_.by_id(parse_func_iri(s.substr(0, s.find(')') + 1)));
   }
 
-  // usvg's fix_recursive_patterns: a pattern whose content paints with itself (directly or
-  // through one other element) gets that paint replaced by "none".
-  void fix_recursive_patterns(AId a) {
-    for (int guard = 0; guard < 10000; ++guard) {
-      NodeId found = kNoNode;
-      for (NodeId p = 0; p < doc_.nodes_.size() && found == kNoNode; ++p) {
-        if (doc_.node(p).is_text || doc_.tag(p) != EId::Pattern) continue;
-        any_descendant(p, [&](NodeId d) {
-          NodeId link = paint_link(d, a);
-          if (link == kNoNode) return false;
-          if (link == p) { found = d; return true; }
-          return any_descendant(link, [&](NodeId d2) {
-            if (paint_link(d2, a) == p) { found = d2; return true; }
+  // usvg's fix_recursive_patterns / fix_recursive_links: an element of kind `e` whose content
+  // links (attribute `a`) back to it, directly or through one linked element, gets that link
+  // replaced by "none". One pass; per element, each linked target is scanned once.
+  template <class LinkOf>
+  void fix_recursive(EId e, AId a, LinkOf&& link_of) {
+    for (NodeId p = 0; p < doc_.nodes_.size(); ++p) {
+      if (doc_.node(p).is_text || doc_.tag(p) != e) continue;
+      std::unordered_map<NodeId, bool> refers_back;  // linked element -> links back to p
+      std::vector<NodeId> offenders;
+      any_descendant(p, [&](NodeId d) {
+        NodeId link = link_of(d, a);
+        if (link == kNoNode) return false;
+        if (link == p) { offenders.push_back(d); return false; }
+        auto it = refers_back.find(link);
+        if (it == refers_back.end()) {
+          std::vector<NodeId> found;
+          any_descendant(link, [&](NodeId d2) {
+            if (link_of(d2, a) == p) found.push_back(d2);
             return false;
           });
-        });
-      }
-      if (found == kNoNode) return;
-      set_none(found, a);
+          for (NodeId f : found) offenders.push_back(f);
+          refers_back.emplace(link, !found.empty());
+        }
+        return false;
+      });
+      for (NodeId o : offenders) set_none(o, a);
     }
   }
 
+  void fix_recursive_patterns(AId a) {
+    fix_recursive(EId::Pattern, a, [&](NodeId n, AId at) { return paint_link(n, at); });
+  }
+
   void fix_recursive_links(EId e, AId a) {
-    for (int guard = 0; guard < 10000; ++guard) {
-      NodeId found = kNoNode;
-      for (NodeId p = 0; p < doc_.nodes_.size() && found == kNoNode; ++p) {
-        if (doc_.node(p).is_text || doc_.tag(p) != e) continue;
-        any_descendant(p, [&](NodeId d) {
-          NodeId link = doc_.func_iri(d, a);
-          if (link == kNoNode) return false;
-          if (link == p) { found = d; return true; }
-          return any_descendant(link, [&](NodeId d2) {
-            if (doc_.func_iri(d2, a) == p) { found = d2; return true; }
-            return false;
-          });
-        });
-      }
-      if (found == kNoNode) return;
-      set_none(found, a);
-    }
+    fix_recursive(e, a, [&](NodeId n, AId at) { return doc_.func_iri(n, at); });
   }
 
   const xml::Document& xml_;

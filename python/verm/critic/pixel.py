@@ -126,14 +126,16 @@ class PixelCritic:
     """Weight-free CPU critic. ``critique_batch([(gt, pred, kind), ...]) -> [Critique, ...]``.
 
     ``threshold`` is the tolerance-band distance (0-255) above which a pixel counts as changed;
-    ``min_pixels`` drops specks smaller than that many changed pixels; ``max_side`` caps the
-    analysis resolution (longer images are shrunk first, which keeps speed bounded).
+    ``min_pixels`` drops connected specks smaller than that; ``min_region`` drops grouped regions
+    with fewer changed pixels; ``merge_px`` is the grouping distance; ``cell_threshold`` is the
+    5x5 mismatch energy above which a table cell's text differs; ``max_side`` caps the analysis
+    resolution (longer images are shrunk first, which keeps speed bounded).
     """
 
     name = "pixel"
 
     def __init__(self, threshold: int = 64, min_pixels: int = 3, max_side: int = 512, merge_px: int = 6,
-                 cell_threshold: int = 64, min_region: int = 8):
+                 cell_threshold: int = 64, min_region: int = 4):
         self.threshold = int(threshold)
         self.min_region = int(min_region)
         self.cell_threshold = int(cell_threshold)
@@ -239,6 +241,14 @@ class PixelCritic:
         ig, ip = _ink(sg, bg), _ink(sp, bg)
         m = r.mask
         fg, fp = ig[m].mean(), ip[m].mean()
+        if fg > 0.75 and fp > 0.75:
+            # on a coloured plate, judge ink against the plate, not the page
+            yy0, yy1 = max(0, r.y0 - 3), min(g.shape[0], r.y1 + 3)
+            xx0, xx1 = max(0, r.x0 - 3), min(g.shape[1], r.x1 + 3)
+            local = _background(g[yy0:yy1, xx0:xx1])
+            if np.abs(local.astype(np.int16) - bg.astype(np.int16)).max() > 40:
+                ig, ip = _ink(sg, local), _ink(sp, local)
+                fg, fp = ig[m].mean(), ip[m].mean()
         if fg > 0.75 and fp > 0.75:
             r.kind = "colour"
             # a colour that already exists right next to the region in the GT -> z-order/occlusion
@@ -352,6 +362,10 @@ class PixelCritic:
             if r.recoloured_from_scene:
                 return VisualError("structure_error", sev, loc, f"Overlapping elements are stacked differently at the {loc}.", bbox)
             return VisualError("style_error", sev, loc, f"An element at the {loc} has a different colour.", bbox)
+        if r.text_like and r.kind == "missing":
+            return VisualError("structure_error", sev, loc, f"A text element at the {loc} is missing.", bbox)
+        if r.text_like and r.kind == "extra":  # text the GT does not have is a text error, whatever it says
+            return VisualError("text_symbol_error", sev, loc, f"Extra text appears at the {loc}.", bbox)
         if r.text_like:
             return VisualError("text_symbol_error", sev, loc, f"Text or symbols differ at the {loc}.", bbox)
         if r.thin:
@@ -402,8 +416,9 @@ class PixelCritic:
         pw, ph = ax1 - ax0, ay1 - ay0
         if r.x1 - r.x0 > 0.5 * pw or r.y1 - r.y0 > 0.55 * ph:
             return False
-        near_x = r.x0 - ax0 < 0.12 * pw or ax1 - r.x1 < 0.12 * pw
-        near_y = r.y0 - ay0 < 0.12 * ph or ay1 - r.y1 < 0.12 * ph
+        cx, cy = (r.x0 + r.x1) / 2 - ax0, (r.y0 + r.y1) / 2 - ay0
+        near_x = cx < 0.4 * pw or cx > 0.6 * pw
+        near_y = cy < 0.4 * ph or cy > 0.6 * ph
         if not (near_x and near_y):
             return False
         for img in (g, p):
@@ -442,7 +457,7 @@ class PixelCritic:
             a, b = (lg, lp) if axis == 1 else (lg.T, lp.T)
             for i in np.nonzero(frac > 0.3)[0]:
                 cg, cp = _contrast(a, int(i)), _contrast(b, int(i))
-                if (cg > 12) != (cp > 12) and max(cg, cp) > 18 and min(cg, cp) < 6:
+                if max(cg, cp) > 10 and min(cg, cp) < 4:
                     n += 1  # a faint line present in one image only
             return n
 

@@ -71,6 +71,9 @@ class LabeledError:
     description: str
     bbox_frac: tuple[float, float, float, float] | None = None
     family: str = ""
+    #: table labels: the grid slots they refer to, as (first_row, first_col, last_row, last_col)
+    #: in the GT's grid (header row = 0; -1 = "to the last"); turned into a bbox after rendering
+    anchor: tuple[int, int, int, int] | None = None
 
     def to_visual_error(self, width: int, height: int) -> VisualError:
         """The record in GT pixels for an image of ``width`` x ``height``."""
@@ -114,6 +117,22 @@ class Sample:
         for part in (self.kind, self.gt_code, "\x00", self.pred_code):
             h.update(part.encode("utf-8"))
         return h.hexdigest()
+
+
+def anchor_bbox(anchor: tuple[int, int, int, int], cells: list, width: int, height: int
+                ) -> tuple[float, float, float, float] | None:
+    """Fractional bbox of grid slots from a table render's ``extra["cells"]`` boxes."""
+    r0, c0, r1, c1 = anchor
+    n_rows = max((c[0] + c[2] for c in cells), default=0)
+    n_cols = max((c[1] + c[3] for c in cells), default=0)
+    r1 = n_rows - 1 if r1 < 0 else r1
+    c1 = n_cols - 1 if c1 < 0 else c1
+    boxes = [c[4:8] for c in cells
+             if c[0] <= r1 and c[0] + c[2] - 1 >= r0 and c[1] <= c1 and c[1] + c[3] - 1 >= c0]
+    if not boxes or width <= 0 or height <= 0:
+        return None
+    return unit_bbox(min(b[0] for b in boxes) / width, min(b[1] for b in boxes) / height,
+                     max(b[2] for b in boxes) / width, max(b[3] for b in boxes) / height)
 
 
 def unit_bbox(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from verm.data import chart_gen, svg_gen, table_gen
-from verm.data.common import Sample
+from verm.data.common import Sample, anchor_bbox
 from verm.data.nuisance import apply_nuisance, over_white
 
 KIND_ORDER = ("chart", "table", "svg")
@@ -66,6 +66,8 @@ class _DefaultRenderer:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers
         self._pool = None
+        #: ``RenderResult.extra`` of the last batch (table cell boxes give table labels a bbox)
+        self.last_extras: list[dict] = []
 
     def __call__(self, kind: str, codes: Sequence[str], fmts: Sequence[str]) -> list:
         from verm.data.render import render_codes
@@ -78,6 +80,7 @@ class _DefaultRenderer:
             else:
                 self._pool = ChartPool(self.workers) if self.workers else ChartPool()
         res = render_codes(kind, codes, fmts, workers=self.workers, chart_pool=self._pool)
+        self.last_extras = [r.extra for r in res]
         return [r.image if r.ok else None for r in res]
 
     def close(self) -> None:
@@ -127,6 +130,16 @@ def synth_pairs(kind: str, indices: Sequence[int], cfg: SynthConfig, renderer: R
         fmts = [s.fmt for s in samples] * 2
         imgs = renderer(kind, codes, fmts)
         n = len(samples)
+        extras = getattr(renderer, "last_extras", None)
+        if kind == "table" and extras and len(extras) == len(codes):
+            for k, s in enumerate(samples):
+                cells = (extras[k] or {}).get("cells")
+                if imgs[k] is None or not cells:
+                    continue
+                gh, gw = imgs[k].shape[:2]
+                for e in s.errors:
+                    if e.anchor is not None and e.bbox_frac is None:
+                        e.bbox_frac = anchor_bbox(e.anchor, cells, gw, gh)
         retry = []
         for k, ((i, att), s) in enumerate(zip(batch, samples)):
             gt, pred = imgs[k], imgs[n + k]

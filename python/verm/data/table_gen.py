@@ -201,7 +201,8 @@ def p_cell_numeric(t, rng, used):
         return None
     t["rows"][r][c] = new
     return [("cell", r, c)], LabeledError("numeric_error", 2, _cell_loc(t, r, c),
-                                          f"The value is {new} instead of {old}.", None, "cell_numeric")
+                                          f"The value is {new} instead of {old}.", None, "cell_numeric",
+                                          (r + 1, c, r + 1, c))
 
 
 def p_cell_text(t, rng, used):
@@ -225,7 +226,8 @@ def p_cell_text(t, rng, used):
         sev = 2
     t["rows"][r][c] = new
     return [("cell", r, c)], LabeledError("text_error", sev, _cell_loc(t, r, c),
-                                          f'The cell reads "{new}" instead of "{old}".', None, "cell_text")
+                                          f'The cell reads "{new}" instead of "{old}".', None, "cell_text",
+                                          (r + 1, c, r + 1, c))
 
 
 def p_header(t, rng, used):
@@ -240,7 +242,8 @@ def p_header(t, rng, used):
     new = alts.get(old) or (old.split(" (")[0] + " " + rng.choice(["total", "avg", "(est.)"]))
     t["header"][c] = new
     return [("header", c)], LabeledError("text_error", 2, f"header row, column {c + 1}",
-                                         f'The header reads "{new}" instead of "{old}".', None, "header_change")
+                                         f'The header reads "{new}" instead of "{old}".', None, "header_change",
+                                         (0, c, 0, c))
 
 
 def _no_spans_touching(t, rows=(), cols=()) -> bool:
@@ -272,7 +275,8 @@ def p_drop_row(t, rng, used):
         return None
     t["rows"].pop(r)
     return [("struct", "row")], LabeledError("layout_error", 2, f"row {r + 1}",
-                                             f"Row {r + 1} ({t['header'][0]} ...) is missing.", None, "drop_row")
+                                             f"Row {r + 1} ({t['header'][0]} ...) is missing.", None, "drop_row",
+                                             (r + 1, 0, r + 1, -1))
 
 
 def p_dup_row(t, rng, used):
@@ -281,7 +285,8 @@ def p_dup_row(t, rng, used):
     r = rng.randrange(len(t["rows"]))
     t["rows"].insert(r + 1, list(t["rows"][r]))
     return [("struct", "row")], LabeledError("layout_error", 2, f"row {r + 2}",
-                                             f"Row {r + 1} is duplicated.", None, "duplicate_row")
+                                             f"Row {r + 1} is duplicated.", None, "duplicate_row",
+                                             (r + 1, 0, r + 1, -1))
 
 
 def p_drop_col(t, rng, used):
@@ -296,7 +301,8 @@ def p_drop_col(t, rng, used):
     for row in t["rows"]:
         row.pop(c)
     return [("struct", "col")], LabeledError("layout_error", 3, f"column {c + 1}",
-                                             f'The column "{name}" is missing.', None, "drop_column")
+                                             f'The column "{name}" is missing.', None, "drop_column",
+                                             (0, c, -1, c))
 
 
 def p_dup_col(t, rng, used):
@@ -308,7 +314,8 @@ def p_dup_col(t, rng, used):
     for row in t["rows"]:
         row.insert(c + 1, row[c])
     return [("struct", "col")], LabeledError("layout_error", 3, f"column {c + 2}",
-                                             f'The column "{t["header"][c]}" is duplicated.', None, "duplicate_column")
+                                             f'The column "{t["header"][c]}" is duplicated.', None,
+                                             "duplicate_column", (0, c, -1, c))
 
 
 def p_swap_cols(t, rng, used):
@@ -323,7 +330,8 @@ def p_swap_cols(t, rng, used):
     for row in t["rows"]:
         row[c], row[c + 1] = row[c + 1], row[c]
     return [("struct", "col")], LabeledError("layout_error", 2, f"columns {c + 1}-{c + 2}",
-                                             f'The columns "{a}" and "{b}" are swapped.', None, "swap_columns")
+                                             f'The columns "{a}" and "{b}" are swapped.', None, "swap_columns",
+                                             (0, c, -1, c + 1))
 
 
 def p_merge(t, rng, used):
@@ -339,7 +347,7 @@ def p_merge(t, rng, used):
     t["spans"].append((r, c, 1, 2))
     return [("span", r, c)], LabeledError("layout_error", 2, f"row {r + 1}, columns {c + 1}-{c + 2}",
                                           f"Cells in row {r + 1}, columns {c + 1} and {c + 2} are merged into one.",
-                                          None, "merge_cells")
+                                          None, "merge_cells", (r + 1, c, r + 1, c + 1))
 
 
 def p_align(t, rng, used):
@@ -351,7 +359,8 @@ def p_align(t, rng, used):
     new = rng.choice([a for a in ("left", "center", "right") if a != old])
     t["align"][c] = new
     return [("col", c)], LabeledError("layout_error", 1, f"column {c + 1} ({t['header'][c]})",
-                                      f"Column {c + 1} is {new}-aligned instead of {old}-aligned.", None, "alignment")
+                                      f"Column {c + 1} is {new}-aligned instead of {old}-aligned.", None, "alignment",
+                                      (0, c, -1, c))
 
 
 FAMILIES = {
@@ -375,7 +384,8 @@ def _split_variant(rng: random.Random, t: dict[str, Any]):
     pred["spans"] = []
     return pred, [("span", r, c), ("struct", "split")], LabeledError(
         "layout_error", 2, f"row {r + 1}, columns {c + 1}-{c + 2}",
-        f"The merged cell in row {r + 1} is split into two cells.", None, "split_cells")
+        f"The merged cell in row {r + 1} is split into two cells.", None, "split_cells",
+        (r + 1, c, r + 1, c + 1))
 
 
 def make_sample(seed: int, n_errors: int, families: list[str] | None = None, fmt: str | None = None) -> Sample:
