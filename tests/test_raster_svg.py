@@ -152,6 +152,15 @@ HOSTILE = [
     "<pattern id='p' width='1e-9' height='1e-9' patternUnits='userSpaceOnUse'><rect width='1' "
     "height='1'/></pattern><rect width='200' height='200' fill='url(#p)'/>",
     "<g opacity='0.5' transform='matrix(1e12 0 0 1e12 0 0)'><rect width='1' height='1'/></g>",
+    # filters with absurd parameters
+    "<filter id='f'><feGaussianBlur stdDeviation='1e30'/></filter>"
+    "<rect width='100' height='100' filter='url(#f)'/>",
+    "<filter id='f'><feMorphology radius='1e30'/></filter><rect width='100' height='100' filter='url(#f)'/>",
+    "<filter id='f'><feOffset dx='1e30' dy='-1e30'/></filter><rect width='100' height='100' filter='url(#f)'/>",
+    "<filter id='f' x='-1e9' y='-1e9' width='2e9' height='2e9' filterUnits='userSpaceOnUse'>"
+    "<feFlood flood-color='red'/></filter><rect width='100' height='100' filter='url(#f)'/>",
+    "<filter id='f'><feDropShadow stdDeviation='1e9' dx='1e9'/></filter>"
+    "<rect width='100' height='100' filter='url(#f)'/>",
 ]
 
 

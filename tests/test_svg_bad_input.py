@@ -190,6 +190,14 @@ def test_no_resources_dir_means_no_file_reads(tmp_path, monkeypatch):
     assert res.status == "error" and "resources_dir" in res.message
 
 
+def test_links_and_external_use_are_not_file_reads(tmp_path, monkeypatch):
+    (tmp_path / "index.html").write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+    doc = SVG.format("<a href='index.html'><rect width='10' height='10'/></a><use href='index.html#x'/>")
+    res, _ = _one(doc, fallback=False)
+    assert res.status == "ok", res.message
+
+
 def test_urls_are_never_fetched():
     doc = SVG.format("<image width='50' height='50' href='https://example.invalid/x.png'/>"
                      "<rect x='60' y='60' width='30' height='30' fill='green'/>")

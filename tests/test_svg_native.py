@@ -51,6 +51,7 @@ DOCS = {
         g > .c { stroke: black; stroke-width: 4 }
         g .d:first-child { fill: orange }
         [data-x='1'] { fill: purple }
+        .c + rect { stroke: navy; stroke-width: 3 }
         * { stroke-linejoin: round }
       </style>
       <rect class='a' x='10' y='10' width='50' height='50'/>

@@ -75,6 +75,7 @@ void box_sizes(float sigma, int* sizes) {
 
 // One box pass along a line of `n` pixels with stride `st` (floats), transparent outside.
 void box_line(const float* src, float* dst, int n, size_t st, int r) {
+  r = std::min(r, n + 1);
   if (r <= 0) {
     for (int i = 0; i < n; ++i)
       for (int k = 0; k < 4; ++k) dst[i * st + k] = src[i * st + k];
@@ -124,8 +125,12 @@ std::vector<float> gauss_kernel(double sigma) {
 
 void gaussian_blur(Layer& img, double sx, double sy) {
   if (img.empty()) return;
-  if (sx < 0.05) sx = 0;
-  if (sy < 0.05) sy = 0;
+  if (!(sx >= 0.05)) sx = 0;  // also NaN
+  if (!(sy >= 0.05)) sy = 0;
+  // Beyond the image size a larger sigma changes nothing; keep the box arithmetic in range.
+  const double cap = 4.0 * (std::max(img.w, img.h) + 8);
+  sx = std::min(sx, cap);
+  sy = std::min(sy, cap);
   if (sx <= 0 && sy <= 0) return;
   const int w = img.w, h = img.h;
   std::vector<float> tmp(img.px.size());

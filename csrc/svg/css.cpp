@@ -137,8 +137,12 @@ bool parse_selector(std::string_view s, Selector& sel) {
       comb = Compound::Comb::Child;
       ++i;
       while (i < s.size() && is_ws(s[i])) ++i;
-    } else if (s[i] == '+' || s[i] == '~') {
-      return false;  // sibling combinators: unsupported, rule ignored
+    } else if (s[i] == '+') {
+      comb = Compound::Comb::Adjacent;
+      ++i;
+      while (i < s.size() && is_ws(s[i])) ++i;
+    } else if (s[i] == '~') {
+      return false;  // general sibling combinator: unsupported (as simplecss), rule ignored
     } else if (ws) {
       comb = Compound::Comb::Descendant;
     } else {
@@ -203,6 +207,10 @@ bool matches_from(const std::vector<Compound>& parts, size_t idx, pugi::xml_node
   const Compound& c = parts[idx];
   if (!compound_matches(el, c)) return false;
   if (idx == 0) return true;
+  if (c.comb == Compound::Comb::Adjacent) {
+    pugi::xml_node prev = prev_element(el);
+    return prev && matches_from(parts, idx - 1, prev);
+  }
   if (c.comb == Compound::Comb::Child) {
     pugi::xml_node p = el.parent();
     return p && p.type() == pugi::node_element && matches_from(parts, idx - 1, p);

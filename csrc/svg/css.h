@@ -1,6 +1,7 @@
 // CSS stage: a small CSS parser (style sheets and `style` attributes) and selector matching
 // against pugixml elements. Supports type, universal, #id, .class, [attr], [attr=v], [attr~=v],
-// [attr|=v], [attr^=v], [attr$=v], [attr*=v], :first-child, and descendant/child combinators;
+// [attr|=v], [attr^=v], [attr$=v], [attr*=v], :first-child, and descendant/child/adjacent (+)
+// combinators;
 // a rule with any other selector syntax is ignored (as simplecss/resvg do).
 #pragma once
 #include <string>
@@ -26,7 +27,7 @@ struct Compound {
   std::vector<AttrSel> attrs;
   bool first_child = false;
   bool never = false;  // an unsupported pseudo-class: matches nothing
-  enum class Comb : uint8_t { None, Descendant, Child } comb = Comb::None;  // to the previous compound
+  enum class Comb : uint8_t { None, Descendant, Child, Adjacent } comb = Comb::None;  // to the previous compound
 };
 
 struct Selector {

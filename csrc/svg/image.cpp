@@ -115,15 +115,14 @@ fs::path resolve_local_href(std::string_view href, const std::string& resources_
 
 void check_hrefs(const Document& doc, const std::string& resources_dir) {
   for (NodeId n = 0; n < doc.size(); ++n) {
-    if (doc.node(n).is_text) continue;
+    // Only <image> and <feImage> load files (resvg ignores external `use`, `a` is a link).
+    if (doc.node(n).is_text || (doc.tag(n) != EId::Image && doc.tag(n) != EId::FeImage)) continue;
     const std::string* h = doc.attr(n, AId::Href);
     if (!h) continue;
     std::string_view v = trim(*h);
     if (v.empty() || v[0] == '#') continue;
     if (v.rfind("data:", 0) == 0) continue;
     if (is_url(v) && v.rfind("file:", 0) != 0) continue;  // network URLs: never fetched
-    // Fragment references into other documents ("other.svg#id") are not followed either, but
-    // the fallback renderer might open them, so they are checked the same way.
     std::string_view path = v.substr(0, v.find('#'));
     if (path.empty()) continue;
     resolve_local_href(path, resources_dir);

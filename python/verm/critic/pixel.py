@@ -613,31 +613,40 @@ class PixelCritic:
         if nc_g != nc_p:
             errors.append(VisualError("layout_error", 3, "columns", f"The table has {nc_p} columns instead of {nc_g}.",
                                       (float(gx[0]), float(gy[0]), float(gx[-1]), float(gy[-1]))))
-        if nr_g != nr_p or nc_g != nc_p:
+        rmap = list(zip(range(nr_g), range(nr_p))) if nr_g == nr_p else None
+        cmap = list(zip(range(nc_g), range(nc_p))) if nc_g == nc_p else None
+        # one row (or column) more or fewer: find which one by band similarity, compare the rest
+        if rmap is None and cmap is not None and abs(nr_g - nr_p) == 1:
+            rmap = self._align_bands(g, gy, gx, p, py, px, axis=0)
+        elif cmap is None and rmap is not None and abs(nc_g - nc_p) == 1:
+            cmap = self._align_bands(g, gy, gx, p, py, px, axis=1)
+        if rmap is None or cmap is None:
             return errors
         bg = np.array([255, 255, 255], np.uint8)
         changed_cells: dict[tuple[int, int], str] = {}
         colpos_changed: dict[int, int] = {}
-        for r in range(nr_g):
-            for c in range(nc_g):
+        for r, rp in rmap:
+            for c, cp in cmap:
                 gc = g[gy[r] + 2:gy[r + 1] - 1, gx[c] + 2:gx[c + 1] - 1]
-                pc = p[py[r] + 2:py[r + 1] - 1, px[c] + 2:px[c + 1] - 1]
+                pc = p[py[rp] + 2:py[rp + 1] - 1, px[cp] + 2:px[cp + 1] - 1]
                 res = self._cell_diff(gc, pc, bg)
                 if res:
                     changed_cells[(r, c)] = res
                     if res == "moved":
                         colpos_changed[c] = colpos_changed.get(c, 0) + 1
         # merged / split cells: a vertical rule present in one image's row band and not the other's
-        for r in range(nr_g):
-            for c in range(1, nc_g):
-                vg = (g[gy[r] + 2:gy[r + 1] - 1, max(0, gx[c] - 1):gx[c] + 2].max(axis=-1) < 170).any(axis=1).mean()
-                vp = (p[py[r] + 2:py[r + 1] - 1, max(0, px[c] - 1):px[c] + 2].max(axis=-1) < 170).any(axis=1).mean()
-                if (vg > 0.8) != (vp > 0.8):
-                    errors.append(VisualError("layout_error", 2, f"row {r}, columns {c}-{c + 1}",
-                                              "Cells are merged or split differently.",
-                                              (float(gx[c - 1]), float(gy[r]), float(gx[c + 1]), float(gy[r + 1]))))
-                    for k in (c - 1, c):
-                        changed_cells.pop((r, k), None)
+        if nc_g == nc_p:
+            for r, rp in rmap:
+                for c in range(1, nc_g):
+                    vg = (g[gy[r] + 2:gy[r + 1] - 1, max(0, gx[c] - 1):gx[c] + 2].max(axis=-1) < 170).any(axis=1).mean()
+                    vp = (p[py[rp] + 2:py[rp + 1] - 1, max(0, px[c] - 1):px[c] + 2].max(axis=-1) < 170).any(axis=1).mean()
+                    if (vg > 0.8) != (vp > 0.8):
+                        errors.append(VisualError("layout_error", 2, f"row {r}, columns {c}-{c + 1}",
+                                                  "Cells are merged or split differently.",
+                                                  (float(gx[c - 1]), float(gy[r]), float(gx[c + 1]), float(gy[r + 1]))))
+                        for k in (c - 1, c):
+                            changed_cells.pop((r, k), None)
+        nr_g = len(rmap)
         # a whole column of changed cells is a column-level change (alignment or swapped columns)
         col_changed = {c: sum(1 for (r, cc) in changed_cells if cc == c) for c in range(nc_g)}
         full = [c for c in range(nc_g) if col_changed[c] >= max(2, nr_g - 1)]
@@ -674,6 +683,36 @@ class PixelCritic:
                 sev = 1 if what == "small" else 2
                 errors.append(VisualError("text_error", sev, loc, "The text in this cell differs.", bbox))
         return errors
+
+    @staticmethod
+    def _align_bands(g, gy, gx, p, py, px, axis: int) -> list[tuple[int, int]]:
+        """(GT index, pred index) pairs of rows (axis 0) or columns (axis 1) when one side has one
+        band more: the extra band is the one whose removal makes the rest match best."""
+        from PIL import Image
+
+        def bands(img, ys, xs):
+            out = []
+            n = len(ys) - 1 if axis == 0 else len(xs) - 1
+            for i in range(n):
+                crop = img[ys[i]:ys[i + 1], xs[0]:xs[-1]] if axis == 0 else img[ys[0]:ys[-1], xs[i]:xs[i + 1]]
+                size = (96, 12) if axis == 0 else (12, 96)
+                gray = Image.fromarray(np.ascontiguousarray(crop)).convert("L").resize(size, Image.BILINEAR)
+                out.append(np.asarray(gray, np.float32))
+            return out
+
+        bg_, bp_ = bands(g, gy, gx), bands(p, py, px)
+        ng, np_ = len(bg_), len(bp_)
+        first = 1 if axis == 0 else 0  # the header row is never the extra one
+        best = None
+        for k in range(first, max(ng, np_)):
+            gi = [i for i in range(ng) if not (ng > np_ and i == k)]
+            pi = [j for j in range(np_) if not (np_ > ng and j == k)]
+            if len(gi) != len(pi):
+                continue
+            cost = sum(float(np.abs(bg_[i] - bp_[j]).mean()) for i, j in zip(gi, pi))
+            if best is None or cost < best[0]:
+                best = (cost, list(zip(gi, pi)))
+        return best[1] if best is not None else []
 
     @staticmethod
     def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
