@@ -63,17 +63,9 @@ def render_cases(cs: list[Case], *, fallback: bool, threads: int | None = None):
     from verm.render import render_svgs
 
     fonts = [str(suite_dir() / "fonts")]
-    by_dir: dict[Path, list[int]] = collections.defaultdict(list)
-    for i, c in enumerate(cs):
-        by_dir[c.svg_path.parent].append(i)
-    results = [None] * len(cs)
-    for d, idx in by_dir.items():
-        rs = render_svgs([cs[i].svg() for i in idx], width=300, resources_dir=str(d),
-                         font_dirs=fonts, font_families=SUITE_FONT_FAMILIES,
-                         fallback=fallback, threads=threads)
-        for i, r in zip(idx, rs):
-            results[i] = r
-    return results
+    return render_svgs([c.svg() for c in cs], width=300,
+                       resources_dir=[str(c.svg_path.parent) for c in cs], font_dirs=fonts,
+                       font_families=SUITE_FONT_FAMILIES, fallback=fallback, threads=threads)
 
 
 def score(cs: list[Case], results) -> dict:

@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "batch/async_batch.h"
 #include "batch/batch.h"
 #include "text/text.h"
 
@@ -112,12 +113,57 @@ PYBIND11_MODULE(_core, m) {
           py::arg("italic") = false,
           "Shape one string: {advance, ascent, descent, missing_glyphs, ink (x, y, w, h), verbs}.");
 
+  py::class_<batch::AsyncSvgBatch>(m, "SvgBatch",
+                                    "SVG batch rendering in the background; unsupported items are "
+                                    "reported as soon as known so a fallback can run meanwhile.")
+      .def(py::init([](std::vector<std::string> docs, int width, int height,
+                       const std::string& resources_dir, std::shared_ptr<text::FontDB> fonts,
+                       std::optional<std::vector<float>> background, int threads,
+                       size_t max_pixels, size_t max_input_bytes,
+                       std::optional<std::vector<std::string>> resources_dirs) {
+             if (resources_dirs && resources_dirs->size() != docs.size())
+               throw py::value_error("resources_dirs must have one entry per document");
+             batch::SvgOptions o;
+             o.width = width;
+             o.height = height;
+             o.resources_dir = resources_dir;
+             o.fonts = std::move(fonts);
+             o.background = make_background(background);
+             o.limits = make_limits(max_pixels, max_input_bytes);
+             py::gil_scoped_release nogil;
+             return std::make_unique<batch::AsyncSvgBatch>(
+                 std::move(docs), std::move(o), threads,
+                 resources_dirs ? std::move(*resources_dirs) : std::vector<std::string>{});
+           }),
+           py::arg("docs"), py::arg("width") = 0, py::arg("height") = 0,
+           py::arg("resources_dir") = "", py::arg("fonts") = nullptr,
+           py::arg("background") = py::none(), py::arg("threads") = 0,
+           py::arg("max_pixels") = Limits{}.max_pixels,
+           py::arg("max_input_bytes") = Limits{}.max_input_bytes,
+           py::arg("resources_dirs") = py::none())
+      .def("__len__", &batch::AsyncSvgBatch::size)
+      .def("next_unsupported", &batch::AsyncSvgBatch::next_unsupported,
+           py::call_guard<py::gil_scoped_release>(),
+           "(index, reason) of the next item found unsupported, or (-1, '') once every item is done.")
+      .def("results", [](batch::AsyncSvgBatch& b) {
+        std::vector<batch::ItemResult> results;
+        {
+          py::gil_scoped_release nogil;
+          results = b.take_results();
+        }
+        py::list out;
+        for (auto& r : results) out.append(to_tuple(r));
+        return out;
+      }, "Waits for every item: [(status, message, rgba|None, seconds)] (once).");
+
   m.def(
       "render_svgs",
       [](const std::vector<std::string>& docs, int width, int height,
          const std::string& resources_dir, std::shared_ptr<text::FontDB> fonts,
          std::optional<std::vector<float>> background, int threads, size_t max_pixels,
-         size_t max_input_bytes) {
+         size_t max_input_bytes, std::optional<std::vector<std::string>> resources_dirs) {
+        if (resources_dirs && resources_dirs->size() != docs.size())
+          throw py::value_error("resources_dirs must have one entry per document");
         batch::SvgOptions o;
         o.width = width;
         o.height = height;
@@ -128,7 +174,8 @@ PYBIND11_MODULE(_core, m) {
         std::vector<batch::ItemResult> results;
         {
           py::gil_scoped_release nogil;
-          results = batch::render_svgs(docs, o, threads);
+          results = batch::render_svgs(docs, o, threads,
+                                       resources_dirs ? *resources_dirs : std::vector<std::string>{});
         }
         py::list out;
         for (auto& r : results) out.append(to_tuple(r));
@@ -138,6 +185,7 @@ PYBIND11_MODULE(_core, m) {
       py::arg("resources_dir") = "", py::arg("fonts") = nullptr, py::arg("background") = py::none(),
       py::arg("threads") = 0, py::arg("max_pixels") = Limits{}.max_pixels,
       py::arg("max_input_bytes") = Limits{}.max_input_bytes,
+      py::arg("resources_dirs") = py::none(),
       "Render SVG documents (bytes) on a thread pool. Returns [(status, message, rgba|None, "
       "seconds)] with status 0 ok, 1 unsupported, 2 error.");
 }

@@ -1,6 +1,9 @@
 #include "batch/batch.h"
 
 #include <chrono>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <cmath>
 #include <new>
 
@@ -88,9 +91,23 @@ ItemResult render_svg(const std::string& data, const SvgOptions& opts) {
 }
 
 std::vector<ItemResult> render_svgs(const std::vector<std::string>& docs, const SvgOptions& opts,
-                                    int threads) {
+                                    int threads, const std::vector<std::string>& resources_dirs) {
   std::vector<ItemResult> out(docs.size());
-  parallel_for(docs.size(), threads, [&](size_t i) { out[i] = render_svg(docs[i], opts); });
+  const bool per_item_dirs = resources_dirs.size() == docs.size() && !docs.empty();
+  parallel_for(docs.size(), threads, [&](size_t i) {
+    if (per_item_dirs) {
+      SvgOptions item = opts;
+      item.resources_dir = resources_dirs[i];
+      out[i] = render_svg(docs[i], item);
+    } else {
+      out[i] = render_svg(docs[i], opts);
+    }
+  });
+#if defined(__GLIBC__)
+  // Worker threads leave freed layer buffers in their malloc arenas; hand them back so a
+  // long-running process's RSS tracks its live data rather than its peak batch.
+  malloc_trim(0);
+#endif
   return out;
 }
 

@@ -35,8 +35,11 @@ struct SvgOptions {
 ItemResult render_svg(const std::string& data, const SvgOptions& opts);
 
 // Renders every document on up to `threads` threads (0 = hardware concurrency); never throws.
+// `resources_dirs`, when not empty, gives each document its own resources folder (same length
+// as `docs`; the caller checks) and overrides opts.resources_dir.
 std::vector<ItemResult> render_svgs(const std::vector<std::string>& docs, const SvgOptions& opts,
-                                    int threads);
+                                    int threads,
+                                    const std::vector<std::string>& resources_dirs = {});
 
 // Renders an already-built scene (tables, chart specs); never throws.
 ItemResult render_scene(const scene::Scene& scene, const std::optional<scene::Color>& background,

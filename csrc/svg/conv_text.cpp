@@ -333,8 +333,6 @@ void Converter::convert_text(NodeId tn, const State& st, scene::Group& parent) {
 
     // Properties the layout input cannot carry: report instead of drawing them wrong.
     {
-      std::string_view fvs = find_str(el, AId::FontVariationSettings);
-      if (!fvs.empty() && fvs != "normal") throw Unsupported("text:font-variation-settings");
       std::string_view bidi = find_str(el, AId::UnicodeBidi);
       if (bidi == "bidi-override" || bidi == "isolate-override" || bidi == "plaintext")
         throw Unsupported("text:unicode-bidi");
@@ -375,6 +373,12 @@ void Converter::convert_text(NodeId tn, const State& st, scene::Group& parent) {
           w = (v[0] - '0') * 100;
       }
       sp.font.weight = w;
+      // font-variation-settings only changes faces with variation axes; on a static face it
+      // is a no-op (as in resvg), so only a variable face needs the fallback.
+      std::string_view fvs = find_str(el, AId::FontVariationSettings);
+      if (!fvs.empty() && fvs != "normal" &&
+          opts_.fonts->face_is_variable(opts_.fonts->match(sp.font)))
+        throw Unsupported("text:font-variation-settings");
     }
     sp.small_caps = find_str(el, AId::FontVariant) == "small-caps";
     sp.kerning = !(resolve_length(el, AId::Kerning, st, -1.0) == 0.0 ||

@@ -100,6 +100,7 @@ struct FaceInfo {
   int weight = 400;
   int style = 0;  // 0 normal, 1 italic, 2 oblique
   int stretch = 5;  // 1..9 (CSS keyword order)
+  bool variable = false;  // has variation axes (fvar)
 };
 
 int stretch_from_percent(int pct) {
@@ -229,6 +230,7 @@ struct FontDB::Impl {
           italic = (os2->fsSelection & 1) != 0 || (italic && !oblique);
         }
         fi.style = italic ? 1 : oblique ? 2 : 0;
+        fi.variable = FT_HAS_MULTIPLE_MASTERS(face);
         faces.push_back(std::move(slot));
       }
       FT_Done_Face(face);
@@ -484,6 +486,11 @@ std::array<int, 3> FontDB::face_style(int face) const {
   if (face < 0 || face >= static_cast<int>(impl_->faces.size())) return {0, 0, 0};
   const FaceInfo& fi = impl_->faces[face]->info;
   return {fi.weight, fi.style, fi.stretch};
+}
+
+bool FontDB::face_is_variable(int face) const {
+  if (face < 0 || face >= static_cast<int>(impl_->faces.size())) return false;
+  return impl_->faces[face]->info.variable;
 }
 
 int FontDB::match(const FontQuery& q) const {

@@ -91,6 +91,8 @@ class FontDB {
   std::string face_family(int face) const;
   // {weight, style (0 normal, 1 italic, 2 oblique), stretch (1..9 CSS keyword order)}.
   std::array<int, 3> face_style(int face) const;
+  // True when the face has variation axes (font-variation-settings would change its glyphs).
+  bool face_is_variable(int face) const;
 
   struct Impl;
 

@@ -74,6 +74,12 @@ class LabeledError:
     #: table labels: the grid slots they refer to, as (first_row, first_col, last_row, last_col)
     #: in the GT's grid (header row = 0; -1 = "to the last"); turned into a bbox after rendering
     anchor: tuple[int, int, int, int] | None = None
+    #: code of the ground truth with only this one edit applied; when set, synthesis renders it and
+    #: takes the bbox from where it differs from the GT render (sources without a fixed layout)
+    probe: str | None = field(default=None, repr=False)
+    #: how the severity follows from that bbox: "" (fixed), "area" (:func:`severity_from_area`) or
+    #: "stroke" (1 below 6% of the image, else 2)
+    severity_rule: str = ""
 
     def to_visual_error(self, width: int, height: int) -> VisualError:
         """The record in GT pixels for an image of ``width`` x ``height``."""
@@ -138,3 +144,53 @@ def anchor_bbox(anchor: tuple[int, int, int, int], cells: list, width: int, heig
 def unit_bbox(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
     """Clip a fractional bbox to the unit square."""
     return (max(0.0, min(x0, x1)), max(0.0, min(y0, y1)), min(1.0, max(x0, x1)), min(1.0, max(y0, y1)))
+
+
+def diff_bbox(gt, other, threshold: int = 24, min_pixels: int = 8
+              ) -> tuple[float, float, float, float] | None:
+    """Fractional bbox (of the GT canvas) of where ``other`` differs from ``gt``, or None.
+
+    Both images are composited over white and padded with white to a common canvas (anchored
+    top-left), so a change that resizes the canvas still has a box; it is clipped to the GT.
+    """
+    import numpy as np
+
+    from verm.data.nuisance import over_white
+
+    a, b = over_white(gt), over_white(other)
+    h, w = max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1])
+
+    def pad(x):
+        if x.shape[:2] == (h, w):
+            return x
+        out = np.full((h, w, 3), 255, np.uint8)
+        out[: x.shape[0], : x.shape[1]] = x
+        return out
+
+    d = np.abs(pad(a).astype(np.int16) - pad(b).astype(np.int16)).max(axis=-1) > threshold
+    if int(d.sum()) < min_pixels:
+        return None
+    ys, xs = np.nonzero(d)
+    gh, gw = a.shape[:2]
+    return unit_bbox(xs.min() / gw, ys.min() / gh, (xs.max() + 1) / gw, (ys.max() + 1) / gh)
+
+
+def resolve_probe(err: LabeledError, gt, probe_img) -> bool:
+    """Give ``err`` its bbox (and area-based severity / location) from its rendered probe.
+
+    Returns False when the probe did not render or shows no visible change (the edit is invisible).
+    """
+    if probe_img is None:
+        return False
+    bb = diff_bbox(gt, probe_img)
+    if bb is None:
+        return False
+    err.bbox_frac = bb
+    area = max(0.0, bb[2] - bb[0]) * max(0.0, bb[3] - bb[1])
+    if err.severity_rule == "area":
+        err.severity = severity_from_area(area)
+    elif err.severity_rule == "stroke":
+        err.severity = 1 if area < 0.06 else 2
+    if not err.location:
+        err.location = location_phrase((bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2)
+    return True

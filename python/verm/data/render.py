@@ -1,7 +1,8 @@
 """Rendering adapters for the data engine: code -> RGBA arrays through verm's batch renderers.
 
 SVG goes through :func:`verm.render.render_svgs`; tables and charts through
-``verm.render.render_tables`` and ``verm.render.render_chart_codes`` when this build has them.
+``verm.render.render_tables`` and ``verm.render.render_chart_codes`` when this build has them;
+chart specs (fmt ``vegalite``) through :func:`verm.charts.render_specs` (native).
 """
 
 from __future__ import annotations
@@ -10,6 +11,31 @@ import inspect
 from collections.abc import Sequence
 
 from verm.records import RenderResult
+
+
+#: chart formats given as native chart-spec JSON (rendered by :func:`verm.charts.render_specs`)
+SPEC_FMTS = ("vegalite", "vega-lite")
+
+
+def render_spec_codes(codes: Sequence[str], workers: int | None = None) -> list[RenderResult]:
+    """Render chart-spec JSON texts natively; unreadable JSON gives ``status="error"``."""
+    import json
+
+    from verm.charts.spec import render_specs
+
+    out: list[RenderResult | None] = [None] * len(codes)
+    specs, idx = [], []
+    for i, c in enumerate(codes):
+        try:
+            spec = json.loads(c)
+        except (TypeError, ValueError) as exc:
+            out[i] = RenderResult(None, "error", "chart-spec", f"spec is not JSON: {exc}")
+            continue
+        specs.append(spec)
+        idx.append(i)
+    for i, r in zip(idx, render_specs(specs, threads=workers)):
+        out[i] = r
+    return out  # type: ignore[return-value]
 
 
 class RendererUnavailable(RuntimeError):
@@ -63,6 +89,17 @@ def render_codes(kind: str, codes: Sequence[str], fmts: Sequence[str] | None = N
                     return _call(fn, codes, **{key: val}, threads=workers, workers=workers)
         return _call(fn, codes, threads=workers, workers=workers)
     if kind == "chart":
-        fn = _renderer("render_chart_codes")
-        return _call(fn, codes, workers=workers, pool=chart_pool)
+        spec_idx = [i for i, f in enumerate(fmts or ()) if f in SPEC_FMTS]
+        if not spec_idx:
+            fn = _renderer("render_chart_codes")
+            return _call(fn, codes, workers=workers, pool=chart_pool)
+        res: list[RenderResult | None] = [None] * len(codes)
+        for i, r in zip(spec_idx, render_spec_codes([codes[i] for i in spec_idx], workers)):
+            res[i] = r
+        code_idx = [i for i in range(len(codes)) if res[i] is None]
+        if code_idx:
+            fn = _renderer("render_chart_codes")
+            for i, r in zip(code_idx, _call(fn, [codes[i] for i in code_idx], workers=workers, pool=chart_pool)):
+                res[i] = r
+        return res  # type: ignore[return-value]
     raise ValueError(f"unknown kind {kind!r}")

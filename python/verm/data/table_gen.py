@@ -392,6 +392,16 @@ def make_sample(seed: int, n_errors: int, families: list[str] | None = None, fmt
     """A seeded table sample with ``n_errors`` labelled perturbations (0 -> identical pair)."""
     rng = random.Random(seed)
     t = generate_table(rng, fmt)
+    return perturb_table(t, rng, n_errors, families, seed)
+
+
+def perturb_table(t: dict[str, Any], rng: random.Random, n_errors: int, families: list[str] | None = None,
+                  seed: int = 0, meta: dict[str, Any] | None = None) -> Sample:
+    """Apply ``n_errors`` labelled perturbations to the table model ``t`` (any source of models).
+
+    The ``split_cells`` family merges two GT cells first; leave it out of ``families`` when the GT
+    must stay as given (user corpora).
+    """
     fams = list(families) if families else list(FAMILIES) + ["split_cells"]
     errors: list[LabeledError] = []
     used: set = set()
@@ -419,5 +429,6 @@ def make_sample(seed: int, n_errors: int, families: list[str] | None = None, fmt
         pred = trial
         used.update(touched)
         errors.append(err)
-    return Sample("table", t["fmt"], gt_code, table_code(pred), errors, seed,
-                  {"rows": len(t["rows"]), "cols": len(t["header"])})
+    info = {"rows": len(t["rows"]), "cols": len(t["header"])}
+    info.update(meta or {})
+    return Sample("table", t["fmt"], gt_code, table_code(pred), errors, seed, info)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import time
@@ -123,7 +124,7 @@ def render_svgs(
     height: int | None = None,
     *,
     background=None,
-    resources_dir: str | os.PathLike | None = None,
+    resources_dir: str | os.PathLike | Sequence[str | os.PathLike | None] | None = None,
     font_dirs: Sequence[str] | None = None,
     font_families: dict[str, str] | None = None,
     fallback: bool = True,
@@ -134,6 +135,8 @@ def render_svgs(
     """Render many SVG documents to RGBA arrays on a native thread pool (GIL released).
 
     Size semantics follow resvg: width only -> height by aspect ratio, and vice versa.
+    ``resources_dir`` is one folder for every item or a sequence with one folder per item;
+    relative hrefs resolve there and nothing outside it is read.
     Items the native core reports ``unsupported`` are rendered by resvg-py and marked
     ``fallback`` when ``fallback`` is true. Broken input gives ``status="error"`` with the cause
     in ``message``; nothing raises for a bad item.
@@ -141,6 +144,13 @@ def render_svgs(
     from verm import _core
     from verm.fonts import get_fontdb
 
+    docs = [_as_bytes(s) for s in svgs]
+    per_item_dirs: list[str] | None = None
+    if isinstance(resources_dir, (list, tuple)):
+        if len(resources_dir) != len(docs):
+            raise ValueError("resources_dir sequence must have one entry per document")
+        per_item_dirs = [str(d) if d else "" for d in resources_dir]
+        resources_dir = None
     opts = SvgRenderOptions(
         width=width, height=height, background=parse_color(background),
         resources_dir=str(resources_dir) if resources_dir else None,
@@ -148,18 +158,37 @@ def render_svgs(
         font_families=tuple(sorted((font_families or {}).items())), fallback=fallback,
         max_pixels=max_pixels, max_input_bytes=max_input_bytes,
     )
-    docs = [_as_bytes(s) for s in svgs]
-    raw = _core.render_svgs(
-        docs, width=int(width or 0), height=int(height or 0),
-        resources_dir=opts.resources_dir or "", fonts=get_fontdb(opts.font_dirs, dict(opts.font_families)),
-        background=list(opts.background) if opts.background else None,
-        threads=int(threads or 0), max_pixels=int(max_pixels), max_input_bytes=int(max_input_bytes),
+    fonts = get_fontdb(opts.font_dirs, dict(opts.font_families))
+
+    native_args = dict(
+        width=int(width or 0), height=int(height or 0), resources_dir=opts.resources_dir or "",
+        fonts=fonts, background=list(opts.background) if opts.background else None,
+        threads=int(threads or 0), max_pixels=int(max_pixels),
+        max_input_bytes=int(max_input_bytes), resources_dirs=per_item_dirs,
     )
+    if not fallback:
+        raw = _core.render_svgs(docs, **native_args)
+        return [RenderResult(image, _STATUS[code], "native", message, seconds)
+                for code, message, image, seconds in raw]
+    # The native pool renders in the background (GIL released) and names unsupported items as
+    # soon as it knows them; this thread renders those with resvg meanwhile (resvg holds the GIL,
+    # so this overlap is the only parallelism the fallback gets).
+    job = _core.SvgBatch(docs, **native_args)
+    fallbacks: dict[int, RenderResult] = {}
+    while True:
+        i, reason = job.next_unsupported()
+        if i < 0:
+            break
+        item_opts = opts
+        if per_item_dirs is not None:
+            item_opts = dataclasses.replace(opts, resources_dir=per_item_dirs[i] or None)
+        fallbacks[i] = _fallback(docs[i], RenderResult(None, "unsupported", "native", reason),
+                                 item_opts)
     results = []
-    for data, (code, message, image, seconds) in zip(docs, raw):
-        res = RenderResult(image, _STATUS[code], "native", message, seconds)
-        if res.status == "unsupported" and fallback:
-            res = _fallback(data, res, opts)
+    for i, (code, message, image, seconds) in enumerate(job.results()):
+        res = fallbacks.get(i) or RenderResult(image, _STATUS[code], "native", message, seconds)
+        if i in fallbacks:
+            res.seconds += seconds  # native attempt + resvg
         results.append(res)
     return results
 
