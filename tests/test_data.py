@@ -107,7 +107,8 @@ def test_synth_resume_dedup_and_exports(tmp_path):
     assert set(ans) == {f"{c}_count" for c in CATEGORIES["svg"]} | {"errors"}
     images = [p for msg in m for p in msg["content"] if isinstance(p, dict) and p.get("type") == "image"]
     assert len(images) == 2
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow.parquet as pq  # in the `data` extra (part of `test`): missing it must fail, not skip
+
     t = pq.read_table(export_rl_parquet(out))
     assert {"data_source", "prompt", "images", "ability", "reward_model", "extra_info"} <= set(t.column_names)
 

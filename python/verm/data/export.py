@@ -1,4 +1,5 @@
-"""Exports of a synthesised set: SFT chat JSONL, a Hugging Face dataset, verl RL parquet."""
+"""Exports of a synthesised set: SFT chat JSONL, a Hugging Face dataset, verl RL parquet and
+verm's benchmark JSONL (:mod:`verm.bench.format`)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,38 @@ def export_hf(out_dir: str | os.PathLike, path: str | os.PathLike | None = None)
     return dest
 
 
+def export_bench(out_dir: str | os.PathLike, path: str | os.PathLike | None = None) -> Path:
+    """Write the set as verm's benchmark JSONL (``bench.jsonl`` in ``out_dir`` by default).
+
+    One :class:`verm.bench.format.BenchItem` per item: id, kind, image paths relative to the
+    written file, the reference errors (with GT-pixel bboxes) and ``meta`` (fmt, source, families,
+    nuisance, identical). ``verm bench run --data <file>`` reads it directly.
+    """
+    from verm.bench.format import BenchItem, save_bench
+    from verm.records import VisualError
+
+    root = Path(out_dir)
+    dest = Path(path) if path else root / "bench.jsonl"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    base = dest.parent.resolve()
+
+    def rel(p: str) -> str:
+        return Path(os.path.relpath((root / p).resolve(), base)).as_posix()
+
+    items = []
+    for it in iter_items(root):
+        items.append(BenchItem(
+            id=it["id"], kind=it["kind"], gt_image=rel(it["gt_image"]), pred_image=rel(it["pred_image"]),
+            errors=[VisualError.from_dict(e) for e in it["errors"]],
+            meta={"fmt": it["fmt"], "source": it.get("source", ""), "families": it.get("families", []),
+                  "nuisance": it.get("nuisance", {}), "identical": it["identical"]}))
+    save_bench(items, dest)
+    return dest
+
+
 RL_INSTRUCTIONS = {
+    "vegalite": "Write a Vega-Lite JSON specification that reproduces this chart exactly. Answer with one "
+                "```json block.",
     "chart": "Write Python matplotlib code that reproduces this chart exactly. Answer with one ```python block.",
     "table": "Write {fmt} code that reproduces this table exactly. Answer with one ```{fence} block.",
     "svg": "Write SVG code that reproduces this image exactly. Answer with one ```svg block.",
@@ -104,7 +136,8 @@ def export_rl_parquet(out_dir: str | os.PathLike, path: str | os.PathLike | None
             continue
         seen.add(it["gt_code"])
         fence = {"markdown": "markdown", "html": "html", "latex": "latex"}.get(it["fmt"], it["fmt"])
-        text = RL_INSTRUCTIONS[it["kind"]].format(fmt=it["fmt"].upper() if it["fmt"] == "html" else it["fmt"].capitalize(),
+        key = "vegalite" if it["fmt"] == "vegalite" else it["kind"]
+        text = RL_INSTRUCTIONS[key].format(fmt=it["fmt"].upper() if it["fmt"] == "html" else it["fmt"].capitalize(),
                                                    fence=fence)
         rows["data_source"].append(f"verm_synth_{it['kind']}")
         rows["prompt"].append([{"role": "user", "content": "<image>\n" + text}])

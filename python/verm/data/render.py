@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from verm.records import RenderResult
 
-
 #: chart formats given as native chart-spec JSON (rendered by :func:`verm.charts.render_specs`)
 SPEC_FMTS = ("vegalite", "vega-lite")
 

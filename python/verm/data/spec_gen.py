@@ -68,7 +68,7 @@ def generate_model(rng: random.Random, ctype: str | None = None) -> dict[str, An
         series.append(s)
     return {
         "type": ctype, "title": topic["title"], "xtitle": topic["x"], "ytitle": topic["y"], "cats": cats,
-        "series": series, "slice_colors": colors[: len(cats)] if ctype == "arc" else None,
+        "series": series, "multi": n_series > 1, "slice_colors": colors[: len(cats)] if ctype == "arc" else None,
         "legend_title": topic["x"] if ctype == "arc" else _LEGEND_TITLES.get(topic["title"], "Series"),
         "grid": rng.random() < 0.6, "ydomain": None, "point": rng.random() < 0.5, "stroke": 2,
         "filled": rng.random() < 0.5, "inner": rng.choice([0, 0, 45]),
@@ -78,7 +78,8 @@ def generate_model(rng: random.Random, ctype: str | None = None) -> dict[str, An
 
 
 def _has_legend(m: dict[str, Any]) -> bool:
-    return m["type"] == "arc" or len(m["series"]) > 1
+    # a chart drawn with several series keeps its colour legend even when a series is dropped
+    return m["type"] == "arc" or m["multi"]
 
 
 def to_spec(m: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def to_spec(m: dict[str, Any]) -> dict[str, Any]:
                                   "scale": {"range": list(m["slice_colors"])}, "legend": legend}})
         return spec
     color = ({"field": "series", "type": "nominal", "sort": [s["name"] for s in ss],
-              "scale": {"range": [s["color"] for s in ss]}, "legend": legend} if len(ss) > 1 else None)
+              "scale": {"range": [s["color"] for s in ss]}, "legend": legend} if m["multi"] else None)
     quant: dict[str, Any] = {"field": "value", "type": "quantitative",
                              "axis": {"title": m["ytitle"], "grid": m["grid"]}}
     if m["ydomain"]:

@@ -97,9 +97,7 @@ class _DefaultRenderer:
         self.last_extras: list[dict] = []
 
     def __call__(self, kind: str, codes: Sequence[str], fmts: Sequence[str]) -> list:
-        from verm.data.render import render_codes
-
-        from verm.data.render import SPEC_FMTS
+        from verm.data.render import SPEC_FMTS, render_codes
 
         if kind == "chart" and self._pool is None and any(f not in SPEC_FMTS for f in fmts):
             try:

@@ -454,7 +454,7 @@ def _svg_candidates(fam: str, idx, rng: random.Random, vb: tuple[float, float]):
                 ia, ib = list(parent).index(a), list(parent).index(b)
                 parent.remove(a)
                 parent.remove(b)
-                for pos, node in sorted([(ia, b), (ib, a)], key=lambda x: x[0]):
+                for pos, node in sorted([(ia, b), (ib, a)], key=lambda pair: pair[0]):
                     parent.insert(pos, node)
 
             return [path, other], LabeledError("structure_error", 1, "", desc, None, "z_order",
