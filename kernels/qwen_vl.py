@@ -10,7 +10,6 @@ the kernel transformers' fast processor runs), followed like there by clamping a
 
 from __future__ import annotations
 
-import ctypes
 import math
 import threading
 from collections.abc import Sequence
@@ -64,73 +63,13 @@ def smart_resize(height: int, width: int, factor: int = 28, min_pixels: int = 56
 # ----------------------------------------------------------------------------- input handling
 
 
-class _ArrowSchema(ctypes.Structure):
-    pass
-
-
-_ArrowSchema._fields_ = [
-    ("format", ctypes.c_char_p), ("name", ctypes.c_char_p), ("metadata", ctypes.c_char_p),
-    ("flags", ctypes.c_int64), ("n_children", ctypes.c_int64),
-    ("children", ctypes.POINTER(ctypes.POINTER(_ArrowSchema))), ("dictionary", ctypes.c_void_p),
-    ("release", ctypes.c_void_p), ("private_data", ctypes.c_void_p),
-]
-
-
-class _ArrowArray(ctypes.Structure):
-    pass
-
-
-_ArrowArray._fields_ = [
-    ("length", ctypes.c_int64), ("null_count", ctypes.c_int64), ("offset", ctypes.c_int64),
-    ("n_buffers", ctypes.c_int64), ("n_children", ctypes.c_int64),
-    ("buffers", ctypes.POINTER(ctypes.c_void_p)),
-    ("children", ctypes.POINTER(ctypes.POINTER(_ArrowArray))), ("dictionary", ctypes.c_void_p),
-    ("release", ctypes.c_void_p), ("private_data", ctypes.c_void_p),
-]
-
-
-def _capsule_ptr(capsule, name: bytes) -> int:
-    get = ctypes.pythonapi.PyCapsule_GetPointer
-    get.restype = ctypes.c_void_p
-    get.argtypes = [ctypes.py_object, ctypes.c_char_p]
-    return get(capsule, name)
-
-
-def _pil_view(img, keep: list):
-    """Zero-copy [H, W, 4] uint8 view of an RGB/RGBA PIL image (stored as RGBX/RGBA) through the
-    Arrow C data interface (Pillow >= 11.2), or None.  The exported capsules go into ``keep``, which
-    must outlive the view."""
-    if img.mode not in ("RGB", "RGBA") or not hasattr(img, "__arrow_c_array__"):
-        return None
-    try:
-        caps = img.__arrow_c_array__()
-        schema = _ArrowSchema.from_address(_capsule_ptr(caps[0], b"arrow_schema"))
-        arr = _ArrowArray.from_address(_capsule_ptr(caps[1], b"arrow_array"))
-        w, h = img.size
-        if (schema.format != b"+w:4" or schema.n_children != 1 or schema.children[0].contents.format != b"C"
-                or arr.length != w * h or arr.offset != 0 or arr.n_children != 1):
-            return None
-        child = arr.children[0].contents
-        if child.n_buffers != 2 or child.offset != 0 or child.length != w * h * 4 or not child.buffers[1]:
-            return None
-        buf = (ctypes.c_uint8 * (w * h * 4)).from_address(child.buffers[1])
-    except Exception:  # noqa: BLE001 - any surprise: take the copying path
-        return None
-    keep.append(caps)
-    return np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 4)
-
-
-def _to_hwc(img, keep: list | None = None):
+def _to_hwc(img):
     """uint8 HWC view of a PIL image / numpy array / torch tensor (no copy where possible)."""
     import torch
 
     if hasattr(img, "mode") and hasattr(img, "size") and not isinstance(img, (np.ndarray, torch.Tensor)):
         if img.mode not in ("RGB", "L", "RGBA"):
             img = img.convert("RGB")
-        if keep is not None:
-            view = _pil_view(img, keep)
-            if view is not None:
-                return view
         arr = np.asarray(img)
         return arr if arr.ndim == 3 else arr[:, :, None]
     if isinstance(img, np.ndarray):
@@ -333,8 +272,7 @@ def qwen_vl_preprocess(
     """
     import torch
 
-    keep: list = []  # zero-copy PIL exports stay alive until the bytes are staged
-    imgs = [_to_hwc(im, keep) for im in _normalise_list(images)]
+    imgs = [_to_hwc(im) for im in _normalise_list(images)]
     dev = torch.device(device) if device is not None else _default_device(imgs)
     if dev.type == "cuda" and dev.index is None:
         dev = torch.device("cuda", torch.cuda.current_device())
