@@ -71,7 +71,9 @@ def start_server(critic: str = "py:reward_helpers:DiffCritic", port: int | None 
 
     port = port or free_port()
     e = dict(os.environ)
-    e["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(ROOT / "python"), e.get("PYTHONPATH", "")])
+    # The tests' own helpers (py:reward_helpers:...) must import; verm itself comes from the
+    # interpreter's install, never from the source tree (which has no compiled core in CI).
+    e["PYTHONPATH"] = os.pathsep.join([str(TESTS), e.get("PYTHONPATH", "")])
     e.update(env or {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "verm", "serve", "--critic", critic, "--port", str(port), *(extra or [])],

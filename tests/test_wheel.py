@@ -14,10 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Libraries the manylinux policy lets a wheel take from the host (glibc, libstdc++, zlib, expat
-# and GLib, which Debian's HarfBuzz links); everything else must be vendored.
+# and GLib, which Debian's HarfBuzz links, with GLib's own PCRE2); everything else must be vendored.
 SYSTEM_LIBS = ("libc.so", "libm.so", "libpthread.so", "libdl.so", "librt.so", "ld-linux",
                "libstdc++.so", "libgcc_s.so", "linux-vdso", "libz.so", "libexpat.so",
-               "libglib-2.0.so", "libgobject-2.0.so", "libgthread-2.0.so")
+               "libglib-2.0.so", "libgobject-2.0.so", "libgthread-2.0.so", "libpcre2-8.so")
 
 
 @pytest.mark.slow
