@@ -22,6 +22,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
+from timing import best_of
 from verm.charts import ChartPool  # noqa: E402
 from verm.charts.pool import default_workers  # noqa: E402
 from verm.charts.samples import chart_programs  # noqa: E402
@@ -56,15 +57,6 @@ def _pool_run(pool, codes):
     return res
 
 
-def _best(fn, repeat=3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def test_one_worker_vs_cold_subprocess(benchmark, programs):
     codes = [p.code for p in programs]
     cold = _cold(programs[:N_ANCHOR]) / N_ANCHOR
@@ -83,7 +75,7 @@ def test_two_workers_vs_one(benchmark, programs):
     codes = [p.code for p in programs]
     with ChartPool(1) as p1:
         _pool_run(p1, codes[:6])
-        one = _best(lambda: _pool_run(p1, codes))
+        one = best_of(lambda: _pool_run(p1, codes))
     with ChartPool(2) as p2:
         _pool_run(p2, codes[:6])
         benchmark.pedantic(_pool_run, args=(p2, codes), rounds=3, iterations=1)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import gc
 import io
 import resource
-import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import resvg_suite as S
+from timing import best_of
 
 
 @pytest.fixture(scope="module")
@@ -54,19 +54,10 @@ def _render_resvg(cs):
             pass
 
 
-def _best_of(fn, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def test_single_thread_vs_resvg(benchmark, suite):
     cs, _ = suite
     _render_verm(cs, 1)  # warm caches (font DB, page cache)
-    anchor = _best_of(lambda: _render_resvg(cs), repeat=2)
+    anchor = best_of(lambda: _render_resvg(cs), repeat=2)
     benchmark.pedantic(_render_verm, args=(cs, 1), rounds=3, iterations=1)
     ours = benchmark.stats.stats.min
     results = _render_verm(cs, 1)
@@ -83,7 +74,7 @@ def test_two_threads_vs_one(benchmark, suite):
     cs, docs = suite
     dirs = [str(c.svg_path.parent) for c in cs]
     _render_svgs_only(docs, dirs, 2)  # warm
-    one = _best_of(lambda: _render_svgs_only(docs, dirs, 1), repeat=5)
+    one = best_of(lambda: _render_svgs_only(docs, dirs, 1), repeat=5)
     benchmark.pedantic(_render_svgs_only, args=(docs, dirs, 2), rounds=5, iterations=1)
     two = benchmark.stats.stats.min
     ratio = one / two

@@ -10,11 +10,10 @@ table with ``fig.canvas.draw()`` + ``buffer_rgba`` (no PNG encoding on either si
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
+from timing import best_of
 from verm.render import render_tables
 from verm.tables import parse
 from verm.tables.synth import random_table_code
@@ -59,20 +58,11 @@ def _verm_render(codes):
     return res
 
 
-def _best_of(fn, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def test_verm_vs_matplotlib_table(benchmark, tables):
     codes, parsed = tables
     _matplotlib_render(parsed[:5])  # warm: imports, font cache
     _verm_render(codes[:5])
-    anchor = _best_of(lambda: _matplotlib_render(parsed), repeat=2)
+    anchor = best_of(lambda: _matplotlib_render(parsed), repeat=2)
     benchmark.pedantic(_verm_render, args=(codes,), rounds=3, iterations=1)
     ours = benchmark.stats.stats.min
     res = _verm_render(codes[:10])

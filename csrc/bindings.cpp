@@ -39,6 +39,24 @@ std::optional<scene::Color> make_background(const std::optional<std::vector<floa
   return scene::Color{(*bg)[0], (*bg)[1], (*bg)[2], (*bg)[3]};
 }
 
+batch::SvgOptions make_svg_options(size_t n_docs, int width, int height,
+                                   const std::string& resources_dir,
+                                   std::shared_ptr<text::FontDB> fonts,
+                                   const std::optional<std::vector<float>>& background,
+                                   size_t max_pixels, size_t max_input_bytes,
+                                   const std::optional<std::vector<std::string>>& resources_dirs) {
+  if (resources_dirs && resources_dirs->size() != n_docs)
+    throw py::value_error("resources_dirs must have one entry per document");
+  batch::SvgOptions o;
+  o.width = width;
+  o.height = height;
+  o.resources_dir = resources_dir;
+  o.fonts = std::move(fonts);
+  o.background = make_background(background);
+  o.limits = make_limits(max_pixels, max_input_bytes);
+  return o;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -121,15 +139,9 @@ PYBIND11_MODULE(_core, m) {
                        std::optional<std::vector<float>> background, int threads,
                        size_t max_pixels, size_t max_input_bytes,
                        std::optional<std::vector<std::string>> resources_dirs) {
-             if (resources_dirs && resources_dirs->size() != docs.size())
-               throw py::value_error("resources_dirs must have one entry per document");
-             batch::SvgOptions o;
-             o.width = width;
-             o.height = height;
-             o.resources_dir = resources_dir;
-             o.fonts = std::move(fonts);
-             o.background = make_background(background);
-             o.limits = make_limits(max_pixels, max_input_bytes);
+             batch::SvgOptions o =
+                 make_svg_options(docs.size(), width, height, resources_dir, std::move(fonts),
+                                  background, max_pixels, max_input_bytes, resources_dirs);
              py::gil_scoped_release nogil;
              return std::make_unique<batch::AsyncSvgBatch>(
                  std::move(docs), std::move(o), threads,
@@ -162,15 +174,9 @@ PYBIND11_MODULE(_core, m) {
          const std::string& resources_dir, std::shared_ptr<text::FontDB> fonts,
          std::optional<std::vector<float>> background, int threads, size_t max_pixels,
          size_t max_input_bytes, std::optional<std::vector<std::string>> resources_dirs) {
-        if (resources_dirs && resources_dirs->size() != docs.size())
-          throw py::value_error("resources_dirs must have one entry per document");
-        batch::SvgOptions o;
-        o.width = width;
-        o.height = height;
-        o.resources_dir = resources_dir;
-        o.fonts = std::move(fonts);
-        o.background = make_background(background);
-        o.limits = make_limits(max_pixels, max_input_bytes);
+        batch::SvgOptions o =
+            make_svg_options(docs.size(), width, height, resources_dir, std::move(fonts),
+                             background, max_pixels, max_input_bytes, resources_dirs);
         std::vector<batch::ItemResult> results;
         {
           py::gil_scoped_release nogil;

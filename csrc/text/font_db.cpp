@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "core/status.h"
+#include "text/utf8.h"
 #include "text/text.h"
 
 namespace verm::text {
@@ -70,21 +71,6 @@ std::string utf16be_to_utf8(const FT_Byte* p, FT_UInt len) {
   return out;
 }
 
-// Decodes one code point; invalid bytes decode as U+FFFD and advance one byte.
-uint32_t next_cp(const std::string& s, size_t& i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) { ++i; return c; }
-  int n = (c >= 0xF0 && c < 0xF8) ? 3 : (c >= 0xE0 && c < 0xF0) ? 2 : (c >= 0xC0 && c < 0xE0) ? 1 : -1;
-  if (n < 0 || i + n >= s.size()) { ++i; return 0xFFFD; }
-  uint32_t cp = c & (0x3F >> n);
-  for (int k = 1; k <= n; ++k) {
-    unsigned char b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) { ++i; return 0xFFFD; }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  i += n + 1;
-  return cp;
-}
 
 bool is_rtl_cp(uint32_t cp) {
   return (cp >= 0x0590 && cp <= 0x08FF) || (cp >= 0xFB1D && cp <= 0xFDFF) ||
@@ -546,7 +532,7 @@ std::vector<BidiRun> bidi_runs(const std::string& s) {
   bool any_rtl = false;
   for (size_t i = 0; i < s.size();) {
     size_t b = i;
-    uint32_t cp = next_cp(s, i);
+    uint32_t cp = decode_utf8(s, i);
     hb_unicode_general_category_t gc = hb_unicode_general_category(uf, cp);
     hb_script_t sc = hb_unicode_script(uf, cp);
     T t = N;
@@ -633,7 +619,7 @@ std::vector<ShapedGlyph> shape_with(LoadedFace* lf, int face, const std::string&
     hb_buffer_set_direction(buf, run.rtl ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
     // Script of the run's first character (as resvg), Common when it has none.
     size_t i0 = run.start;
-    uint32_t cp0 = next_cp(s, i0);
+    uint32_t cp0 = decode_utf8(s, i0);
     hb_script_t script = hb_unicode_script(hb_unicode_funcs_get_default(), cp0);
     if (script == HB_SCRIPT_INHERITED || script == HB_SCRIPT_UNKNOWN) script = HB_SCRIPT_COMMON;
     hb_buffer_set_script(buf, script);
@@ -675,7 +661,7 @@ std::vector<ShapedGlyph> FontDB::shape_glyphs(const std::string& s, int face,
       if (g.glyph == 0) { missing = &g; break; }
     if (!missing) break;
     size_t ci = missing->cluster;
-    uint32_t cp = next_cp(s, ci);
+    uint32_t cp = decode_utf8(s, ci);
     // First fallback lookup per (face, character) is cached: tables repeat characters a lot.
     const bool cacheable = used.size() == 1;
     const uint64_t key = (uint64_t(uint32_t(face)) << 32) | cp;

@@ -1,6 +1,7 @@
 // SVG text layout (see layout.h). Follows the model of usvg's text layout so that output
 // matches resvg: chunks, clusters, letter/word spacing, textLength, anchors, baselines,
 // decorations, and a metrics-based bounding box.
+#include "text/utf8.h"
 #include "text/layout.h"
 
 #include <hb.h>
@@ -23,21 +24,6 @@ std::optional<double> fin(const std::optional<double>& v) {
   return v && std::isfinite(*v) ? v : std::nullopt;
 }
 
-// Decodes one code point starting at i (i must be < s.size()); advances i.
-uint32_t decode(const std::string& s, size_t& i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) { ++i; return c; }
-  int n = (c >= 0xF0 && c < 0xF8) ? 3 : (c >= 0xE0 && c < 0xF0) ? 2 : (c >= 0xC0 && c < 0xE0) ? 1 : -1;
-  if (n < 0 || i + n >= s.size()) { ++i; return 0xFFFD; }
-  uint32_t cp = c & (0x3F >> n);
-  for (int k = 1; k <= n; ++k) {
-    unsigned char b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) { ++i; return 0xFFFD; }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  i += n + 1;
-  return cp;
-}
 
 bool is_word_separator(uint32_t c) {
   return c == 0x20 || c == 0xA0 || c == 0x1361 || c == 0x10100 || c == 0x10101 || c == 0x1039F ||
@@ -454,7 +440,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
   {
     size_t pos = 0, cp = 0, prev_end = 0;
     auto advance_to = [&](size_t b) {
-      while (pos < b && pos < text.size()) { decode(text, pos); ++cp; }
+      while (pos < b && pos < text.size()) { decode_utf8(text, pos); ++cp; }
       if (pos != b) throw InputError("text: span range outside the text or not on a character boundary");
     };
     for (size_t k = 0; k < in.spans.size(); ++k) {
@@ -490,7 +476,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
     bool new_span = true;
     for (size_t i = sp.start; i < sp.end; ++cpi) {
       size_t b0 = i;
-      decode(text, i);
+      decode_utf8(text, i);
       const CharPosition* p = pos_at(cpi);
       bool new_chunk = (p && (p->x || p->y)) || chunks.empty() ||
                        chunks.back().text_path != sp.text_path.get();
@@ -540,7 +526,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
     // Chunk-local code point index per byte.
     std::vector<uint32_t> local_cp(ch.text.size() + 1, 0);
     size_t nloc = 0;
-    for (size_t i = 0; i < ch.text.size();) { local_cp[i] = static_cast<uint32_t>(nloc++); decode(ch.text, i); }
+    for (size_t i = 0; i < ch.text.size();) { local_cp[i] = static_cast<uint32_t>(nloc++); decode_utf8(ch.text, i); }
 
     // ---- shaping and clusters ---------------------------------------------------------
     std::vector<ShapedGlyph> glyphs = shape_chunk(ch, db);
@@ -554,7 +540,7 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
         Cluster c;
         c.byte_idx = byte;
         size_t bi = byte;
-        c.codepoint = decode(ch.text, bi);
+        c.codepoint = decode_utf8(ch.text, bi);
         double fx = 0;
         for (size_t k = g0; k < g1; ++k) {
           const ShapedGlyph& g = glyphs[k];
