@@ -114,12 +114,17 @@ def _corpus(path: Path) -> dict[str, int]:
                  "fmt": "markdown"})
     for ctype in ("bar", "line"):
         rows.append({"kind": "chart", "code": chart_gen.chart_code(chart_gen.generate_chart(random.Random(1), ctype))})
+    from verm.charts.samples import chart_specs
+
+    for spec in chart_specs(3, seed=4):
+        rows.append({"kind": "chart", "code": json.dumps(spec), "fmt": "vegalite"})
     bad = [
         {"kind": "svg", "code": "<svg><rect></svg>"},  # svg:xml_error
         {"kind": "table", "code": "just a sentence, no table"},  # table:unparseable_unknown_format
         {"kind": "chart", "code": "import matplotlib.pyplot as plt\nplt.plot(range(3)"},  # chart:syntax_error
         {"kind": "chart", "code": "import matplotlib.pyplot as plt\nplt.plot(range(3))\n"},  # chart:no_editable_site
         {"kind": "audio", "code": "x"},  # unknown_kind
+        {"kind": "chart", "code": json.dumps({"mark": "rect", "data": {"values": []}}), "fmt": "vegalite"},
     ]
     text = "\n".join(json.dumps(r) for r in rows + bad) + "\n{not json\n"
     path.write_text(text)
@@ -133,7 +138,8 @@ def test_user_corpus_svg_table_matplotlib_with_skip_reasons(tmp_path):
     out = tmp_path / "user"
     s = synthesize_corpus(src, out, cfg, progress=False)
     reasons = s["skip_reasons"]
-    for key in ("bad_json", "unknown_kind", "svg:xml_error", "chart:syntax_error", "chart:no_editable_site"):
+    for key in ("bad_json", "unknown_kind", "svg:xml_error", "chart:syntax_error", "chart:no_editable_site",
+                "chart:spec_unsupported"):
         assert reasons.get(key) == 1, (key, reasons)
     assert reasons.get("table:unparseable_unknown_format") == 1, reasons
     recs = [json.loads(x) for x in (out / "items.jsonl").read_text().splitlines()]
@@ -158,8 +164,9 @@ def test_user_corpus_svg_table_matplotlib_with_skip_reasons(tmp_path):
             x0, y0, x1, y1 = e["bbox"]
             assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
             assert e["location"]
-        if r["kind"] == "chart":  # matplotlib edits leave the GT program as given
-            assert r["fmt"] == "matplotlib" and r["gt_code"] in chart_codes
+        if r["kind"] == "chart":  # chart edits leave the GT program / spec as given
+            assert r["fmt"] in ("matplotlib", "vegalite") and r["gt_code"] in chart_codes
+    assert {r["fmt"] for r in recs if r["kind"] == "chart"} == {"matplotlib", "vegalite"}
     # resumable and deduplicated
     again = synthesize_corpus(src, out, cfg, progress=False)
     assert again["written"] == 0
@@ -235,3 +242,31 @@ def test_synth_cli_sources_and_bench_export(tmp_path):
                  "--neg-frac", "0", "--no-progress"]) == 0
     recs = [json.loads(x) for x in (tmp_path / "u" / "items.jsonl").read_text().splitlines()]
     assert [r["id"] for r in recs] == ["user-svg-000000", "user-svg-000001"]
+
+
+def test_odd_user_records_never_raise_anything_but_corpus_skip():
+    from verm.data.user_corpus import CorpusSkip, UserRecord, make_user_sample
+
+    odd = [
+        UserRecord(1, "table", "| Only |\n|---|\n| a |\n| b |"),  # one column: column edits must not crash
+        UserRecord(2, "table", "<table><tr><td>1</td></tr></table>"),
+        UserRecord(3, "svg", '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+                             '<rect width="40" height="40" fill="hsl(120, 200%, 25%)"/></svg>'),
+        UserRecord(4, "svg", '<svg xmlns="http://www.w3.org/2000/svg"><defs><rect id="r"/></defs></svg>'),
+        UserRecord(5, "chart", "{bad json", "vegalite"),
+        UserRecord(6, "chart", "x = [1, 2, 3]\n"),
+    ]
+    outcomes = []
+    for rec in odd:
+        for seed in range(12):
+            try:
+                s = make_user_sample(rec, seed, 1 + seed % 3)
+                outcomes.append(("ok", rec.line))
+                assert all(e.category in CATEGORIES[rec.kind] for e in s.errors)
+            except CorpusSkip as exc:
+                outcomes.append((exc.reason, rec.line))
+    reasons = {r for r, _ in outcomes}
+    assert ("ok", 1) in outcomes and ("ok", 3) in outcomes
+    assert {"table:too_small", "svg:no_drawable_element", "chart:spec_not_json",
+            "chart:no_editable_site"} <= reasons
+    assert not any(r.endswith("edit_failed") for r in reasons)

@@ -106,9 +106,9 @@ def export_bench(out_dir: str | os.PathLike, path: str | os.PathLike | None = No
     return dest
 
 
+# Charts made from native specs get the matplotlib instruction too: the task is image -> code, and
+# verm's reward pipeline renders Python chart code (``extra_info.fmt`` says the GT was a spec).
 RL_INSTRUCTIONS = {
-    "vegalite": "Write a Vega-Lite JSON specification that reproduces this chart exactly. Answer with one "
-                "```json block.",
     "chart": "Write Python matplotlib code that reproduces this chart exactly. Answer with one ```python block.",
     "table": "Write {fmt} code that reproduces this table exactly. Answer with one ```{fence} block.",
     "svg": "Write SVG code that reproduces this image exactly. Answer with one ```svg block.",
@@ -136,8 +136,7 @@ def export_rl_parquet(out_dir: str | os.PathLike, path: str | os.PathLike | None
             continue
         seen.add(it["gt_code"])
         fence = {"markdown": "markdown", "html": "html", "latex": "latex"}.get(it["fmt"], it["fmt"])
-        key = "vegalite" if it["fmt"] == "vegalite" else it["kind"]
-        text = RL_INSTRUCTIONS[key].format(fmt=it["fmt"].upper() if it["fmt"] == "html" else it["fmt"].capitalize(),
+        text = RL_INSTRUCTIONS[it["kind"]].format(fmt=it["fmt"].upper() if it["fmt"] == "html" else it["fmt"].capitalize(),
                                                    fence=fence)
         rows["data_source"].append(f"verm_synth_{it['kind']}")
         rows["prompt"].append([{"role": "user", "content": "<image>\n" + text}])

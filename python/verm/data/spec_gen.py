@@ -67,7 +67,8 @@ def generate_model(rng: random.Random, ctype: str | None = None) -> dict[str, An
             s["values"] = _series_values(rng, len(cats), lo, hi)
         series.append(s)
     return {
-        "type": ctype, "title": topic["title"], "xtitle": topic["x"], "ytitle": topic["y"], "cats": cats,
+        "type": ctype, "title": topic["title"], "xtitle": topic["x"] + (" index" if ctype == "point" else ""),
+        "ytitle": topic["y"], "cats": cats,
         "series": series, "multi": n_series > 1, "slice_colors": colors[: len(cats)] if ctype == "arc" else None,
         "legend_title": topic["x"] if ctype == "arc" else _LEGEND_TITLES.get(topic["title"], "Series"),
         "grid": rng.random() < 0.6, "ydomain": None, "point": rng.random() < 0.5, "stroke": 2,

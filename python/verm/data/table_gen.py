@@ -306,7 +306,7 @@ def p_drop_col(t, rng, used):
 
 
 def p_dup_col(t, rng, used):
-    if not _structural_ok(used) or t["spans"] or len(t["header"]) > 5:
+    if not _structural_ok(used) or t["spans"] or len(t["header"]) > 5 or len(t["header"]) < 2:
         return None
     c = rng.randrange(1, len(t["header"]))
     for key in ("header", "types", "args", "align"):
@@ -335,7 +335,7 @@ def p_swap_cols(t, rng, used):
 
 
 def p_merge(t, rng, used):
-    if t["fmt"] == "markdown" or not _structural_ok(used):
+    if t["fmt"] == "markdown" or not _structural_ok(used) or len(t["header"]) < 3:
         return None
     nc = len(t["header"])
     for _ in range(10):

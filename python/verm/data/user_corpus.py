@@ -89,7 +89,17 @@ def load_corpus(path: str | Path) -> tuple[list[UserRecord], dict[str, int]]:
 
 
 def make_user_sample(rec: UserRecord, seed: int, n_errors: int) -> Sample:
-    """A labelled sample from one corpus record (raises :class:`CorpusSkip`)."""
+    """A labelled sample from one corpus record (raises :class:`CorpusSkip`, never anything else for
+    bad input: an unexpected failure while editing is reported as ``<kind>:edit_failed``)."""
+    try:
+        return _make_user_sample(rec, seed, n_errors)
+    except CorpusSkip:
+        raise
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise CorpusSkip(f"{rec.kind}:edit_failed", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _make_user_sample(rec: UserRecord, seed: int, n_errors: int) -> Sample:
     if len(rec.code) > MAX_CODE_CHARS:
         raise CorpusSkip(f"{rec.kind}:too_large")
     rng = random.Random(seed)
@@ -100,6 +110,9 @@ def make_user_sample(rec: UserRecord, seed: int, n_errors: int) -> Sample:
     if rec.kind == "table":
         return table_sample(rec.code, rec.fmt, rng, n_errors, seed, meta)
     fmt = rec.fmt or ("vegalite" if rec.code.lstrip().startswith("{") else "matplotlib")
+    if fmt in ("vegalite", "vega-lite", "json"):
+        gt, pred, errors = spec_edits(rec.code, rng, n_errors)
+        return Sample("chart", "vegalite", gt, pred, errors, seed, meta)
     if fmt not in ("matplotlib", "python"):
         raise CorpusSkip(f"chart:unsupported_fmt_{fmt}")
     gt, pred, errors = mpl_edits(rec.code, rng, n_errors)
@@ -258,10 +271,10 @@ def _hex(color: str | None) -> str | None:
     try:
         from PIL import ImageColor
 
-        r, g, b = ImageColor.getrgb(c)[:3]
-    except (ValueError, AttributeError):
+        rgb = [max(0, min(255, int(v))) for v in ImageColor.getrgb(c)[:3]]
+    except (ValueError, AttributeError, TypeError):
         return None
-    return f"#{r:02x}{g:02x}{b:02x}"
+    return "#" + "".join(f"{v:02x}" for v in rgb)
 
 
 def _num(v: str | None, default: float | None = None) -> float | None:
@@ -742,3 +755,192 @@ def mpl_edits(code: str, rng: random.Random, n_errors: int) -> tuple[str, str, l
     if n_errors and not errors:
         raise CorpusSkip("chart:no_applicable_edit")
     return code, src.apply(ops) if ops else code, errors
+
+
+# =============================================================================== chart specs
+def _spec_sites(spec: dict[str, Any]) -> list[tuple[str, Any]]:
+    enc = spec.get("encoding") or {}
+    rows = (spec.get("data") or {}).get("values") or []
+    mark = spec["mark"] if isinstance(spec["mark"], str) else spec["mark"].get("type")
+    sites: list[tuple[str, Any]] = []
+    title = spec.get("title")
+    if isinstance(title, str) and title.strip() or isinstance(title, dict) and str(title.get("text", "")).strip():
+        sites.append(("title_text", None))
+    for ch in ("x", "y"):
+        d = enc.get(ch)
+        if isinstance(d, dict) and "field" in d:
+            sites.append(("axis_label", ch))
+    color = enc.get("color") or {}
+    if "field" not in color:
+        sites.append(("color", "mark"))
+    elif isinstance((color.get("scale") or {}).get("range"), list) and color["scale"]["range"]:
+        sites.append(("color", "range"))
+    for ch in ("y", "x", "theta"):
+        d = enc.get(ch)
+        if isinstance(d, dict) and d.get("type") == "quantitative" and "field" in d and rows:
+            sites.append(("data_value", ch))
+            if ch != "theta" and mark in ("bar", "line", "area", "point"):
+                sites.append(("axis_range", ch))
+            break
+    if color.get("type") == "nominal" and "field" in color and len({str(r.get(color["field"])) for r in rows}) > 1:
+        sites.append(("series_dropped", color["field"]))
+    if mark in ("bar", "line"):
+        sites.append(("chart_type", mark))
+    return sites
+
+
+def _spec_edit(site: tuple[str, Any], spec: dict[str, Any], rng: random.Random):
+    """(op, label) for one site; op edits a spec dict in place."""
+    from verm.data.chart_gen import _alter_text
+
+    fam, arg = site
+    enc = spec.get("encoding") or {}
+    if fam == "title_text":
+        old = spec["title"] if isinstance(spec["title"], str) else str(spec["title"]["text"])
+        new = _alter_text(rng, old)
+
+        def op(x):
+            x["title"] = new
+
+        return op, LabeledError("text_error", 2, "chart title", f'The title reads "{new}" instead of "{old}".',
+                                None, fam)
+    if fam == "axis_label":
+        d = enc[arg]
+        axis = d.get("axis") if isinstance(d.get("axis"), dict) else {}
+        old = axis.get("title", d.get("title", d["field"]))
+        if old is None:
+            return None
+        old = str(old)
+        new = old.split(" (")[0] + " (units)" if " (" in old or rng.random() < 0.5 else old + " index"
+
+        def op(x):
+            dd = x["encoding"][arg]
+            if not isinstance(dd.get("axis"), dict):
+                dd["axis"] = {}
+            dd["axis"]["title"] = new
+
+        return op, LabeledError("text_error", 1, f"{arg}-axis title", f'The axis title reads "{new}" instead of '
+                                f'"{old}".', None, fam)
+    if fam == "color":
+        if arg == "mark":
+            m = spec["mark"] if isinstance(spec["mark"], dict) else {"type": spec["mark"]}
+            old = _hex(str(((enc.get("color") or {}).get("value")) or m.get("color") or "#4c78a8")) or "#4c78a8"
+            new = rng.choice([c for c in _TAB10 + _PALETTE if color_distance(c, old) > 130])
+
+            def op(x):
+                mk = x["mark"] if isinstance(x["mark"], dict) else {"type": x["mark"]}
+                mk["color"] = new
+                x["mark"] = mk
+                c = (x.get("encoding") or {}).get("color")
+                if isinstance(c, dict) and "value" in c:  # a colour value would override the mark's
+                    del x["encoding"]["color"]
+
+            return op, LabeledError("style_error", 2, "plot area", f"The marks are {color_name(new)} instead of "
+                                    f"{color_name(old)}.", None, fam)
+        rng_list = enc["color"]["scale"]["range"]
+        i = rng.randrange(len(rng_list))
+        old = _hex(str(rng_list[i]))
+        if old is None:
+            return None
+        new = rng.choice([c for c in _TAB10 + _PALETTE if color_distance(c, old) > 130])
+
+        def op(x):
+            x["encoding"]["color"]["scale"]["range"][i] = new
+
+        return op, LabeledError("style_error", 1, "plot area", f"A series drawn in {color_name(old)} is "
+                                f"{color_name(new)} instead.", None, fam)
+    if fam == "data_value":
+        field = enc[arg]["field"]
+        rows = spec["data"]["values"]
+        vals = [(i, r.get(field)) for i, r in enumerate(rows)]
+        vals = [(i, float(v)) for i, v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(vals) < 2:
+            return None
+        nums = [v for _, v in vals]
+        span = max(nums) - min(nums) or abs(nums[0]) or 1.0
+        i, v = rng.choice(vals)
+        new = v + rng.choice([-1, 1]) * max(0.35 * span, 0.25 * abs(v))
+        if v >= 0 > new:
+            new = v + 0.5 * span
+        new_v: float | int = int(round(new)) if isinstance(rows[i][field], int) else round(new, 2)
+
+        def op(x):
+            x["data"]["values"][i][field] = new_v
+
+        return op, LabeledError("data_error", 2, "plot area", f'The value of "{field}" in data row {i + 1} is '
+                                f"{new_v} instead of {rows[i][field]}.", None, fam)
+    if fam == "axis_range":
+        field = enc[arg]["field"]
+        nums = [float(r[field]) for r in spec["data"]["values"] if isinstance(r.get(field), (int, float))]
+        if not nums:
+            return None
+        dom = [min(0.0, min(nums)), round(max(nums) * rng.choice([1.8, 2.5]) or 1.0, 2)]
+
+        def op(x):
+            d = x["encoding"][arg]
+            d["scale"] = dict(d.get("scale") or {}, domain=dom)
+
+        return op, LabeledError("structure_error", 2, f"{arg} axis", f"The {arg}-axis range differs from the "
+                                "original.", None, fam)
+    if fam == "series_dropped":
+        values = sorted({str(r.get(arg)) for r in spec["data"]["values"]})
+        drop = rng.choice(values)
+
+        def op(x):
+            x["data"]["values"] = [r for r in x["data"]["values"] if str(r.get(arg)) != drop]
+
+        return op, LabeledError("data_error", 3, "plot area", f'The series "{drop}" is missing.', None, fam)
+    if fam == "chart_type":
+        new = "line" if arg == "bar" else "bar"
+
+        def op(x):
+            if isinstance(x["mark"], dict):
+                x["mark"] = {k: v for k, v in x["mark"].items() if k in ("color", "opacity")} | {"type": new}
+            else:
+                x["mark"] = new
+
+        return op, LabeledError("structure_error", 3, "whole chart", f"The chart is a {new} chart instead of a "
+                                f"{arg} chart.", None, fam)
+    return None
+
+
+def spec_edits(code: str, rng: random.Random, n_errors: int) -> tuple[str, str, list[LabeledError]]:
+    """(GT code unchanged, edited spec JSON, labels with probes) for a user chart spec."""
+    from verm.charts.spec import ChartSpecError, spec_to_svg
+
+    try:
+        spec = json.loads(code)
+    except ValueError as exc:
+        raise CorpusSkip("chart:spec_not_json", str(exc)) from exc
+    try:
+        spec_to_svg(spec)
+    except ChartSpecError as exc:
+        raise CorpusSkip("chart:spec_unsupported", str(exc)) from exc
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise CorpusSkip("chart:spec_invalid", str(exc)) from exc
+    sites = _spec_sites(spec)
+    rng.shuffle(sites)
+    pred = copy.deepcopy(spec)
+    errors: list[LabeledError] = []
+    fams: set[str] = set()
+    for site in sites:
+        if len(errors) >= n_errors:
+            break
+        fam = site[0]
+        if fam in fams or (fam == "chart_type" and n_errors > 1) or \
+                ({"data_value", "series_dropped", "axis_range"} & fams and fam in ("data_value", "series_dropped",
+                                                                                   "axis_range")):
+            continue
+        out = _spec_edit(site, pred, rng)
+        if out is None:
+            continue
+        op, err = out
+        probe = copy.deepcopy(spec)
+        op(probe)
+        err.probe = json.dumps(probe, ensure_ascii=False)
+        op(pred)
+        errors.append(err)
+        fams.add(fam)
+    if n_errors and not errors:
+        raise CorpusSkip("chart:no_applicable_edit")
+    return code, json.dumps(pred, ensure_ascii=False) if errors else code, errors
