@@ -138,3 +138,28 @@ def test_run_resumes_and_tolerates_bad_images(tmp_path):
     items2, crits2, metrics = load_results(out)
     assert [it.id for it in items2] == ["same", "diff", "bad"]
     assert json.loads((out / "metrics.json").read_text())["n_items"] == 3
+
+
+def test_llm_matcher_over_openai_protocol():
+    httpx = pytest.importorskip("httpx")
+    from verm.bench.match import LLMMatcher
+
+    seen = []
+
+    def handler(request):
+        body = json.loads(request.content)
+        prompt = body["messages"][0]["content"]
+        seen.append(prompt)
+        answer = "Yes." if "title" in prompt.split("Predicted error:")[1] else "no"
+        if "legend" in prompt.split("Predicted error:")[1]:
+            answer = "Partial"
+        return httpx.Response(200, json={"choices": [{"message": {"content": answer}}]})
+
+    m = LLMMatcher("http://judge/v1", "judge", transport=httpx.MockTransport(handler))
+    ref = [VisualError("text_error", 1, "title", "typo"), VisualError("style_error", 2, "legend", "x")]
+    pred = [VisualError("style_error", 2, "legend box", "colour"),
+            VisualError("text_error", 1, "title", "misspelt"),
+            VisualError("data_error", 3, "bars", "too tall")]
+    matches = {(mt.pred, mt.ref): mt.score for mt in m.match(pred, ref)}
+    assert matches == {(1, 0): 1.0, (0, 1): 0.5}
+    assert len(seen) == 2  # only same-category pairs are asked

@@ -116,6 +116,7 @@ class LLMMatcher:
     timeout: float = 60.0
     max_concurrency: int = 16
     name: str = "llm"
+    transport: object | None = None  # an httpx transport (tests use httpx.MockTransport)
 
     async def _ask(self, client, sem, p: VisualError, r: VisualError) -> float:
         prompt = _LLM_PROMPT.format(rc=r.category, rl=r.location, rd=r.description,
@@ -135,7 +136,7 @@ class LLMMatcher:
         import httpx
 
         sem = asyncio.Semaphore(self.max_concurrency)
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
             cells = [(i, j) for i, p in enumerate(pred) for j, r in enumerate(ref)
                      if p.category == r.category]
             vals = await asyncio.gather(*(self._ask(client, sem, pred[i], ref[j]) for i, j in cells))
