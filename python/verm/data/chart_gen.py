@@ -11,7 +11,7 @@ import copy
 import random
 from typing import Any
 
-from verm.data.common import LabeledError, Sample, color_distance
+from verm.data.common import LabeledError, Sample, apply_families, color_distance
 
 TYPES = ("bar", "grouped_bar", "stacked_bar", "line", "scatter", "pie", "area", "hist")
 #: The fixed axes rectangle [left, bottom, width, height] in figure fractions.
@@ -428,22 +428,8 @@ def make_sample(seed: int, n_errors: int, families: list[str] | None = None, cty
     spec = generate_chart(rng, ctype)
     gt = chart_code(spec)
     fams = list(families) if families else list(FAMILIES)
-    pred = copy.deepcopy(spec)
-    errors: list[LabeledError] = []
-    used: set[str] = set()
-    tries = 0
-    while len(errors) < n_errors and tries < 60:
-        tries += 1
-        fam = rng.choice(fams)
-        if fam == "chart_type" and n_errors > 1:
-            continue
-        trial = copy.deepcopy(pred)
-        out = FAMILIES[fam](trial, rng, used)
-        if out is None:
-            continue
-        touched, err = out
-        pred = trial
-        used.update(touched)
-        errors.append(err)
+    pred, errors = apply_families(
+        copy.deepcopy(spec), rng, FAMILIES, fams, n_errors, 60,
+        skip=lambda fam, _done: fam == "chart_type" and n_errors > 1)
     code = chart_code(pred)
     return Sample("chart", "matplotlib", gt, code, errors, seed, {"type": spec["type"]})

@@ -194,3 +194,35 @@ def resolve_probe(err: LabeledError, gt, probe_img) -> bool:
     if not err.location:
         err.location = location_phrase((bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2)
     return True
+
+
+def apply_families(pred: Any, rng, families: dict, names: list[str], n_errors: int,
+                   max_tries: int, skip=None, errors: list[LabeledError] | None = None,
+                   used: set[str] | None = None) -> tuple[Any, list[LabeledError]]:
+    """Apply up to ``n_errors`` randomly chosen perturbation families to a copy of ``pred``.
+
+    Each family is ``fn(model, rng, used) -> (touched, LabeledError) | None`` and edits ``model``
+    in place; ``used`` collects what earlier edits touched so later ones keep labels exact.
+    ``skip(family, n_done)`` may veto a draw (e.g. structural edits only as the last error).
+    ``errors``/``used`` continue from edits already made. Returns the edited model and the labels,
+    in the order applied.
+    """
+    import copy
+
+    errors = list(errors or [])
+    used = set(used or ())
+    tries = 0
+    while len(errors) < n_errors and tries < max_tries and names:
+        tries += 1
+        fam = rng.choice(names)
+        if skip is not None and skip(fam, len(errors)):
+            continue
+        trial = copy.deepcopy(pred)
+        out = families[fam](trial, rng, used)
+        if out is None:
+            continue
+        touched, err = out
+        pred = trial
+        used.update(touched)
+        errors.append(err)
+    return pred, errors

@@ -12,7 +12,7 @@ import html
 import random
 from typing import Any
 
-from verm.data.common import LabeledError, Sample
+from verm.data.common import LabeledError, Sample, apply_families
 
 FORMATS = ("markdown", "html", "latex")
 
@@ -414,21 +414,11 @@ def perturb_table(t: dict[str, Any], rng: random.Random, n_errors: int, families
             errors.append(err)
     gt_code = table_code(t)
     fams = [f for f in fams if f != "split_cells"]
-    tries = 0
-    while len(errors) < n_errors and tries < 40 and fams:
-        tries += 1
-        fam = rng.choice(fams)
-        last = len(errors) == n_errors - 1
-        if fam in STRUCTURAL and not last:
-            continue  # index-shifting edits go last so earlier labels keep GT row/column numbers
-        trial = copy.deepcopy(pred)
-        out = FAMILIES[fam](trial, rng, used)
-        if out is None:
-            continue
-        touched, err = out
-        pred = trial
-        used.update(touched)
-        errors.append(err)
+    # Index-shifting edits go last so earlier labels keep GT row/column numbers.
+    pred, errors = apply_families(
+        pred, rng, FAMILIES, fams, n_errors, 40,
+        skip=lambda fam, done: fam in STRUCTURAL and done != n_errors - 1,
+        errors=errors, used=used)
     info = {"rows": len(t["rows"]), "cols": len(t["header"])}
     info.update(meta or {})
     return Sample("table", t["fmt"], gt_code, table_code(pred), errors, seed, info)
