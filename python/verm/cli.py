@@ -20,7 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="verm", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="verm",
+        description="Visual-ERM rewards for image-to-code RL: render code, critique it against "
+                    "the ground-truth image, turn the errors into a reward.")
     from verm import __version__
 
     parser.add_argument("--version", action="version", version=f"verm {__version__}")
