@@ -117,6 +117,30 @@ def test_shrunk_padded_tiled_are_not_identical(kind, render, critic):
         assert all(c.severity_sum >= 3 for c in crits)
 
 
+def test_chart_canvas_grown_on_one_side(critic):
+    """A chart canvas that grew on the right because content there got wider (a longer legend
+    entry) is compared anchored, not stretched: the change is reported where it is and no
+    whole-image error; the same canvas grown by blank padding keeps the canvas error."""
+    rng = np.random.default_rng(0)
+    g = np.full((240, 320, 3), 255, np.uint8)
+    g[30:200, 40] = 120  # y axis
+    g[200, 40:260] = 120  # x axis
+    for i, x in enumerate(range(60, 240, 40)):
+        top = int(rng.integers(60, 180))
+        g[top:200, x:x + 25] = (200, 60, 40) if i % 2 else (40, 90, 200)
+    g[40:50, 272:280] = (40, 90, 200)  # legend swatch and text
+    g[42:48, 284:316] = 20
+    grown = np.full((240, 350, 3), 255, np.uint8)
+    grown[:, :320] = g
+    grown[42:48, 284:346] = 20  # the legend entry got longer and pushed the canvas edge
+    padded = np.full((240, 350, 3), 255, np.uint8)
+    padded[:, :320] = g
+    c_grown, c_padded = critic.critique_batch([(g, grown, "chart"), (g, padded, "chart")])
+    assert c_grown.errors and all(e.location != "whole image" for e in c_grown.errors)
+    assert all(e.bbox is None or e.bbox[2] > 280 for e in c_grown.errors)
+    assert any(e.location == "whole image" for e in c_padded.errors)
+
+
 def test_injected_instruction_text_is_a_text_error(render, critic):
     base = ('<svg xmlns="http://www.w3.org/2000/svg" width="336" height="336">'
             '<rect width="336" height="336" fill="#ffffff"/>'

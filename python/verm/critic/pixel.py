@@ -129,14 +129,16 @@ class PixelCritic:
     ``min_pixels`` drops connected specks smaller than that; ``min_region`` drops grouped regions
     with fewer changed pixels; ``merge_px`` is the grouping distance; ``cell_threshold`` is the
     5x5 mismatch energy above which a table cell's text differs; ``max_side`` caps the analysis
-    resolution (longer images are shrunk first, which keeps speed bounded).
+    resolution (longer images are shrunk first, which keeps speed bounded); ``sharp_threshold`` is
+    the unblurred band distance that also counts as changed (small glyph edits; 255 disables it).
     """
 
     name = "pixel"
 
     def __init__(self, threshold: int = 64, min_pixels: int = 3, max_side: int = 512, merge_px: int = 6,
-                 cell_threshold: int = 64, min_region: int = 4):
+                 cell_threshold: int = 64, min_region: int = 4, sharp_threshold: int = 160):
         self.threshold = int(threshold)
+        self.sharp_threshold = int(sharp_threshold)
         self.min_region = int(min_region)
         self.cell_threshold = int(cell_threshold)
         self.min_pixels = int(min_pixels)
@@ -180,10 +182,10 @@ class PixelCritic:
         if kind == "table":
             errors = self._table(g, p)
         else:
-            p2, canvas_err = self._align(g, p, kind)
+            g2, p2, canvas_err = self._align(g, p, kind)
             if canvas_err is not None:
                 errors.append(canvas_err)
-            errors.extend(self._regions_to_errors(g, p2, kind))
+            errors.extend(self._regions_to_errors(g2, p2, kind))
         if f != 1.0:
             for e in errors:
                 if e.bbox is not None:
@@ -191,21 +193,87 @@ class PixelCritic:
         return errors
 
     # ------------------------------------------------------------------ alignment
-    def _align(self, g: np.ndarray, p: np.ndarray, kind: str) -> tuple[np.ndarray, VisualError | None]:
+    def _align(self, g: np.ndarray, p: np.ndarray,
+               kind: str) -> tuple[np.ndarray, np.ndarray, VisualError | None]:
+        """(gt, prediction, canvas error) on one canvas. A chart canvas that only grew or shrank
+        along one side because content there changed size (a longer legend entry, wider tick
+        labels) is compared anchored at the opposite side, on the union of both canvases."""
         gh, gw = g.shape[:2]
         ph, pw = p.shape[:2]
-        err = None
         ra, rb = gw / gh, pw / ph
-        if abs(ra / rb - 1.0) > 0.03:
-            cat = "structure_error"
-            err = VisualError(cat, 3, "whole image",
-                              f"The canvas proportions differ ({pw}x{ph} vs {gw}x{gh}).", (0, 0, gw, gh))
-        return _resize(p, gw, gh), err
+        if abs(ra / rb - 1.0) <= 0.03:
+            return g, _resize(p, gw, gh), None
+        err = VisualError("structure_error", 3, "whole image",
+                          f"The canvas proportions differ ({pw}x{ph} vs {gw}x{gh}).", (0, 0, gw, gh))
+        p_plain = _resize(p, gw, gh)
+        if kind == "chart":
+            fit = self._anchor_fit(g, p, p_plain)
+            if fit is not None:
+                return fit[0], fit[1], None
+        return g, p_plain, err
+
+    def _anchor_fit(self, g: np.ndarray, p: np.ndarray,
+                    p_plain: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Best one-sided anchoring of ``p`` on ``g`` (scale from the unchanged dimension), or None.
+
+        Accepted only when the canvases differ by at most 20% along one side, the strip that one
+        canvas has beyond the other holds ink (a padded or cropped copy is not a layout change); the
+        comparison (anchored or plain resize) that changes the fewest pixels is kept."""
+        gh, gw = g.shape[:2]
+        ph, pw = p.shape[:2]
+        bg = _background(g)
+        best = None
+        for axis in (0, 1):  # axis whose size is taken as unchanged (0: heights, 1: widths)
+            s = gh / ph if axis == 0 else gw / pw
+            q = _resize(p, round(pw * s), round(ph * s))
+            qh, qw = q.shape[:2]
+            if axis == 0:
+                qh = gh
+                q = q[:gh]
+                d, n = qw - gw, gw
+            else:
+                qw = gw
+                q = q[:, :gw]
+                d, n = qh - gh, gh
+            if d == 0 or abs(d) > 0.2 * n:
+                continue
+            hu, wu = max(gh, qh), max(gw, qw)
+            for anchor_end in (False, True):
+                G = np.empty((hu, wu, 3), np.uint8)
+                P = np.empty((hu, wu, 3), np.uint8)
+                G[:] = bg
+                P[:] = bg
+                oy_g = hu - gh if anchor_end and axis == 1 else 0
+                ox_g = wu - gw if anchor_end and axis == 0 else 0
+                oy_p = hu - qh if anchor_end and axis == 1 else 0
+                ox_p = wu - qw if anchor_end and axis == 0 else 0
+                G[oy_g:oy_g + gh, ox_g:ox_g + gw] = g
+                P[oy_p:oy_p + qh, ox_p:ox_p + qw] = q
+                # the strip only one canvas covers must hold ink
+                big = P if d > 0 else G
+                if axis == 0:
+                    strip = big[:, (wu - abs(d)):] if not anchor_end else big[:, :abs(d)]
+                else:
+                    strip = big[(hu - abs(d)):] if not anchor_end else big[:abs(d)]
+                if _ink(strip, bg).sum() < 4:
+                    continue
+                frac = float(self._changed(G, P).mean())
+                if best is None or frac < best[0]:
+                    best = (frac, G, P)
+        if best is None:
+            return None
+        if float(self._changed(g, p_plain).mean()) < best[0]:
+            return g, p_plain
+        return best[1], best[2]
 
     def _changed(self, g: np.ndarray, p: np.ndarray) -> np.ndarray:
         # a light blur on both sides evens out the contrast loss of thin lines after resampling
         d = _band_diff(_blur3(g), _blur3(p))
         m = d > self.threshold
+        if self.sharp_threshold < 255:
+            # small glyph edits (an added '*', one changed character) lose their contrast in the blur;
+            # a strong unblurred difference keeps them
+            m |= _band_diff(g, p) > self.sharp_threshold
         if not m.any():
             return m
         lab, n = ndi.label(m)
@@ -386,11 +454,72 @@ class PixelCritic:
         rows = np.nonzero(dark.mean(axis=1) > 0.45)[0]
         cols = np.nonzero(dark.mean(axis=0) > 0.45)[0]
         if len(rows) < 2 or len(cols) < 2:
-            return None
+            return PixelCritic._axis_lines_box(g)
         y0, y1, x0, x1 = int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max())
         if y1 - y0 < 0.3 * H or x1 - x0 < 0.3 * W:
-            return None
+            return PixelCritic._axis_lines_box(g)
         return x0, y0, x1, y1
+
+    @staticmethod
+    def _axis_lines_box(g: np.ndarray) -> tuple[int, int, int, int] | None:
+        """Plot box of a chart without a full frame: the bottom-most long unbroken grey horizontal
+        line is the x axis; a long vertical grey line meeting its left end is the y axis (its top
+        is the plot's top), else the topmost grid-like line above it, else 12% of the height."""
+        mx, mn = g.max(axis=-1), g.min(axis=-1)
+        grey = (mx < 190) & (mx.astype(np.int16) - mn.astype(np.int16) < 30)
+        H, W = grey.shape
+        if H < 20 or W < 20:
+            return None
+
+        def _longest(v: np.ndarray) -> tuple[int, int]:
+            """(start, end) of the longest run of True in v (end exclusive)."""
+            d = np.diff(np.concatenate(([0], v.view(np.int8), [0])))
+            st, en = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
+            if len(st) == 0:
+                return 0, 0
+            k = int(np.argmax(en - st))
+            return int(st[k]), int(en[k])
+
+        rows_any = grey[:-1] | grey[1:]  # lines may be 1-2 px thick
+        cand = np.nonzero(rows_any.mean(axis=1) >= 0.3)[0]
+        for y in cand[::-1]:
+            if y < 0.3 * H:
+                break
+            xa, xb = _longest(rows_any[y])
+            if xb - xa < 0.3 * W:
+                continue
+            y0 = None
+            for x in range(max(0, xa - 8), min(W, xa + 9)):
+                ya, yb = _longest(grey[:min(H, y + 9), x])
+                if yb - ya >= 0.3 * H and abs(yb - 1 - y) <= 8:
+                    y0 = ya
+                    break
+            if y0 is None:
+                light = (mx < 245) & (mx.astype(np.int16) - mn.astype(np.int16) < 30)
+                span = light[:, xa:xb].mean(axis=1)
+                ys = np.nonzero(span[: max(1, int(y - 0.3 * H))] > 0.9)[0]
+                ys = ys[ys >= 0.05 * H]
+                y0 = int(ys.min()) if len(ys) else int(0.12 * H)
+            return int(xa), int(y0), int(xb - 1), int(y)
+        # no x axis line (e.g. horizontal bars): a long vertical grey line in the left half is the y
+        # axis; the plot ends at the rightmost full-height grid-like line, else at the last ink
+        cols_any = grey[:, :-1] | grey[:, 1:]
+        for x in np.nonzero(cols_any[:, : W // 2].mean(axis=0) >= 0.3)[0]:
+            ya, yb = _longest(cols_any[:, x])
+            if yb - ya < 0.3 * H:
+                continue
+            light = (mx < 245) & (mx.astype(np.int16) - mn.astype(np.int16) < 30)
+            span = light[ya:yb].mean(axis=0)
+            xs = np.nonzero(span[x + 1:] > 0.9)[0]
+            if len(xs):
+                x1 = int(x + 1 + xs.max())
+            else:
+                ink = (mn[ya:yb] < 200).any(axis=0)
+                xs = np.nonzero(ink[x + 1:])[0]
+                x1 = int(x + 1 + xs.max()) if len(xs) else W - 1
+            if x1 - x >= 0.3 * W:
+                return int(x), int(ya), x1, int(yb - 1)
+        return None
 
     @staticmethod
     def _colour_bins(img: np.ndarray) -> dict[int, int]:
@@ -437,31 +566,39 @@ class PixelCritic:
             return False
         gs, ps = g[y0 + 2:y1 - 1, x0 + 2:x1 - 1], p[y0 + 2:y1 - 1, x0 + 2:x1 - 1]
         d = _band_diff(gs, ps) > 18
+        # grid lines may be drawn behind the marks: judge each row/column on its visible background
+        light = (gs.min(axis=-1) > 200) & (ps.min(axis=-1) > 200)
+        dl = d & light
+
+        def _frac(axis: int) -> np.ndarray:
+            n = light.sum(axis=axis)
+            return np.where(n >= 8, dl.sum(axis=axis) / np.maximum(n, 1), 0.0)
 
         lg = gs.mean(axis=-1)
         lp = ps.mean(axis=-1)
 
-        def _contrast(lum: np.ndarray, i: int) -> float:
+        def _contrast(lum: np.ndarray, vis: np.ndarray, i: int) -> float:
             best = 0.0
             for j in (i - 1, i, i + 1):
                 if j - 2 < 0 or j + 2 >= lum.shape[0]:
                     continue
                 nb = (lum[j - 2] + lum[j + 2]) / 2
-                ok = nb > 225
-                if ok.mean() > 0.2:
+                ok = (nb > 225) & vis[j]
+                if ok.sum() >= 8:
                     best = max(best, float((nb[ok] - lum[j][ok]).mean()))
             return best
 
         def _count(frac: np.ndarray, axis: int) -> int:
             n = 0
             a, b = (lg, lp) if axis == 1 else (lg.T, lp.T)
+            vis = light if axis == 1 else light.T
             for i in np.nonzero(frac > 0.3)[0]:
-                cg, cp = _contrast(a, int(i)), _contrast(b, int(i))
+                cg, cp = _contrast(a, vis, int(i)), _contrast(b, vis, int(i))
                 if max(cg, cp) > 10 and min(cg, cp) < 4:
                     n += 1  # a faint line present in one image only
             return n
 
-        return _count(d.mean(axis=1), 1) + _count(d.mean(axis=0), 0) >= 2
+        return _count(_frac(1), 1) + _count(_frac(0), 0) >= 2
 
     def _chart_errors(self, regs: list[_Region], g: np.ndarray, p: np.ndarray) -> list[VisualError]:
         H, W = g.shape[:2]
