@@ -130,14 +130,18 @@ class PixelCritic:
     with fewer changed pixels; ``merge_px`` is the grouping distance; ``cell_threshold`` is the
     5x5 mismatch energy above which a table cell's text differs; ``max_side`` caps the analysis
     resolution (longer images are shrunk first, which keeps speed bounded); ``sharp_threshold`` is
-    the unblurred band distance that also counts as changed (small glyph edits; 255 disables it).
+    the unblurred band distance that also counts as changed (small glyph edits; 255 disables it);
+    ``shift_threshold`` is the 5x5 mismatch energy at the locally best one-pixel shift that also
+    counts as changed (same-length text edits inside the tolerance band; 255 disables it).
     """
 
     name = "pixel"
 
     def __init__(self, threshold: int = 64, min_pixels: int = 3, max_side: int = 512, merge_px: int = 6,
-                 cell_threshold: int = 64, min_region: int = 4, sharp_threshold: int = 160):
+                 cell_threshold: int = 64, min_region: int = 4, sharp_threshold: int = 160,
+                 shift_threshold: int = 32):
         self.threshold = int(threshold)
+        self.shift_threshold = int(shift_threshold)
         self.sharp_threshold = int(sharp_threshold)
         self.min_region = int(min_region)
         self.cell_threshold = int(cell_threshold)
@@ -266,14 +270,27 @@ class PixelCritic:
             return g, p_plain
         return best[1], best[2]
 
-    def _changed(self, g: np.ndarray, p: np.ndarray) -> np.ndarray:
+    def _changed(self, g: np.ndarray, p: np.ndarray, shift: bool = False) -> np.ndarray:
         # a light blur on both sides evens out the contrast loss of thin lines after resampling
-        d = _band_diff(_blur3(g), _blur3(p))
+        gb, pb = _blur3(g), _blur3(p)
+        d = _band_diff(gb, pb)
         m = d > self.threshold
         if self.sharp_threshold < 255:
             # small glyph edits (an added '*', one changed character) lose their contrast in the blur;
             # a strong unblurred difference keeps them
             m |= _band_diff(g, p) > self.sharp_threshold
+        m = self._drop_specks(m)
+        if shift and self.shift_threshold < 255:
+            # same-length text edits ("Month" -> "Period") stay inside the 3x3 tolerance band because
+            # every window near thin strokes holds ink and background; where the band distance is
+            # moderate, the local mismatch energy at the best one-pixel shift still tells them apart
+            extra = self._shift_changed(gb, pb, d, m)
+            if extra.any():
+                m = self._drop_specks(m | extra)
+        return m
+
+    def _drop_specks(self, m: np.ndarray) -> np.ndarray:
+        """``m`` without connected pieces smaller than ``min_pixels``."""
         if not m.any():
             return m
         lab, n = ndi.label(m)
@@ -281,6 +298,33 @@ class PixelCritic:
         keep = np.zeros(n + 1, bool)
         keep[1:] = sizes >= self.min_pixels
         return keep[lab]
+
+    def _shift_changed(self, gb: np.ndarray, pb: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Pixels whose 5x5 mismatch energy at the locally best +-1 px shift exceeds
+        ``shift_threshold``, checked only around pixels with band distance over ``threshold // 2``
+        and not near (``merge_px``) a region's worth of pixels ``m`` already marks, so that found regions
+        keep their extent."""
+        out = np.zeros(d.shape, bool)
+        cand = ndi.maximum_filter(d > self.threshold // 2, size=5)
+        if not cand.any():
+            return out
+        lab, _ = ndi.label(cand)
+        for i, sl in enumerate(ndi.find_objects(lab), start=1):
+            if sl is None:
+                continue
+            y0, y1 = max(0, sl[0].start - 3), min(d.shape[0], sl[0].stop + 3)
+            x0, x1 = max(0, sl[1].start - 3), min(d.shape[1], sl[1].stop + 3)
+            k = self.merge_px
+            if int(m[max(0, y0 - k):y1 + k, max(0, x0 - k):x1 + k].sum()) >= self.min_region:
+                continue
+            e = _shift_energy(gb[y0:y1, x0:x1], pb[y0:y1, x0:x1])
+            h, w = y1 - y0, x1 - x0
+            if e.shape[0] > h or e.shape[1] > w:
+                continue  # a crop too thin for the shifts
+            # the energy map of a shifted comparison is one row/column short: pad it back
+            e = np.pad(e, ((0, h - e.shape[0]), (0, w - e.shape[1])))
+            out[y0:y1, x0:x1] |= (e > self.shift_threshold) & (lab[y0:y1, x0:x1] == i)
+        return out
 
     def _regions(self, m: np.ndarray, merge_px: int | None = None) -> list[_Region]:
         if not m.any():
@@ -378,7 +422,7 @@ class PixelCritic:
 
     # ------------------------------------------------------------------ svg / chart
     def _regions_to_errors(self, g: np.ndarray, p: np.ndarray, kind: str) -> list[VisualError]:
-        m = self._changed(g, p)
+        m = self._changed(g, p, shift=kind == "chart")
         regs = self._regions(m)
         if not regs and kind != "chart":
             return []
