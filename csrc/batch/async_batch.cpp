@@ -11,7 +11,6 @@ AsyncSvgBatch::AsyncSvgBatch(std::vector<std::string> docs, SvgOptions opts, int
                              std::vector<std::string> resources_dirs)
     : docs_(std::move(docs)), opts_(std::move(opts)), dirs_(std::move(resources_dirs)),
       results_(docs_.size()) {
-  if (dirs_.size() != docs_.size()) dirs_.clear();
   size_t hw = std::max(1u, std::thread::hardware_concurrency());
   size_t n = std::min(threads > 0 ? static_cast<size_t>(threads) : hw, docs_.size());
   workers_.reserve(n);
@@ -27,14 +26,7 @@ AsyncSvgBatch::~AsyncSvgBatch() {
 
 void AsyncSvgBatch::work() {
   for (size_t i = next_.fetch_add(1); i < docs_.size(); i = next_.fetch_add(1)) {
-    ItemResult r;
-    if (dirs_.empty()) {
-      r = render_svg(docs_[i], opts_);
-    } else {
-      SvgOptions item = opts_;
-      item.resources_dir = dirs_[i];
-      r = render_svg(docs_[i], item);
-    }
+    ItemResult r = render_svg_item(docs_, i, opts_, dirs_);
     bool unsupported = r.status == Status::Unsupported;
     results_[i] = std::move(r);  // each index is written by exactly one worker
     {

@@ -90,19 +90,19 @@ ItemResult render_svg(const std::string& data, const SvgOptions& opts) {
       opts.background, opts.limits);
 }
 
+ItemResult render_svg_item(const std::vector<std::string>& docs, size_t i, const SvgOptions& opts,
+                           const std::vector<std::string>& resources_dirs) {
+  if (resources_dirs.size() != docs.size()) return render_svg(docs[i], opts);
+  SvgOptions item = opts;
+  item.resources_dir = resources_dirs[i];
+  return render_svg(docs[i], item);
+}
+
 std::vector<ItemResult> render_svgs(const std::vector<std::string>& docs, const SvgOptions& opts,
                                     int threads, const std::vector<std::string>& resources_dirs) {
   std::vector<ItemResult> out(docs.size());
-  const bool per_item_dirs = resources_dirs.size() == docs.size() && !docs.empty();
-  parallel_for(docs.size(), threads, [&](size_t i) {
-    if (per_item_dirs) {
-      SvgOptions item = opts;
-      item.resources_dir = resources_dirs[i];
-      out[i] = render_svg(docs[i], item);
-    } else {
-      out[i] = render_svg(docs[i], opts);
-    }
-  });
+  parallel_for(docs.size(), threads,
+               [&](size_t i) { out[i] = render_svg_item(docs, i, opts, resources_dirs); });
 #if defined(__GLIBC__)
   // Worker threads leave freed layer buffers in their malloc arenas; hand them back so a
   // long-running process's RSS tracks its live data rather than its peak batch.

@@ -34,6 +34,11 @@ struct SvgOptions {
 // Renders one SVG document; never throws.
 ItemResult render_svg(const std::string& data, const SvgOptions& opts);
 
+// Renders docs[i]; `resources_dirs`, when it has one entry per document, overrides
+// opts.resources_dir for that item. Never throws.
+ItemResult render_svg_item(const std::vector<std::string>& docs, size_t i, const SvgOptions& opts,
+                           const std::vector<std::string>& resources_dirs);
+
 // Renders every document on up to `threads` threads (0 = hardware concurrency); never throws.
 // `resources_dirs`, when not empty, gives each document its own resources folder (same length
 // as `docs`; the caller checks) and overrides opts.resources_dir.

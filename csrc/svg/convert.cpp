@@ -171,16 +171,7 @@ void Converter::convert_group(NodeId n, const State& st, bool force, scene::Grou
   g.opacity = in_clip ? 1.f : opacity_attr(n, AId::Opacity);
   g.transform = transform_override ? *transform_override : resolve_transform(n, AId::Transform, st);
   std::string_view blend = str_attr(n, AId::MixBlendMode);
-  using BM = scene::BlendMode;
-  static const std::pair<const char*, BM> kModes[] = {
-      {"normal", BM::Normal}, {"multiply", BM::Multiply}, {"screen", BM::Screen},
-      {"overlay", BM::Overlay}, {"darken", BM::Darken}, {"lighten", BM::Lighten},
-      {"color-dodge", BM::ColorDodge}, {"color-burn", BM::ColorBurn},
-      {"hard-light", BM::HardLight}, {"soft-light", BM::SoftLight},
-      {"difference", BM::Difference}, {"exclusion", BM::Exclusion}, {"hue", BM::Hue},
-      {"saturation", BM::Saturation}, {"color", BM::Color}, {"luminosity", BM::Luminosity}};
-  for (const auto& [name, mode] : kModes)
-    if (blend == name) g.blend = mode;
+  if (auto mode = parse_blend_mode(blend)) g.blend = *mode;
   g.isolate = str_attr(n, AId::Isolation) == "isolate";
   EId tag = doc_.tag(n);
   bool is_g_or_use = tag == EId::G || tag == EId::Use;

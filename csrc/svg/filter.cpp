@@ -469,16 +469,7 @@ bool Converter::convert_filters(NodeId n, const State& st, const std::optional<R
           b.in1 = resolve_input(*this, fe, AId::In, prims);
           b.in2 = resolve_input(*this, fe, AId::In2, prims);
           std::string_view m = str_attr(fe, AId::Mode);
-          using BM = scene::BlendMode;
-          static const std::pair<const char*, BM> kModes[] = {
-              {"normal", BM::Normal}, {"multiply", BM::Multiply}, {"screen", BM::Screen},
-              {"overlay", BM::Overlay}, {"darken", BM::Darken}, {"lighten", BM::Lighten},
-              {"color-dodge", BM::ColorDodge}, {"color-burn", BM::ColorBurn},
-              {"hard-light", BM::HardLight}, {"soft-light", BM::SoftLight},
-              {"difference", BM::Difference}, {"exclusion", BM::Exclusion}, {"hue", BM::Hue},
-              {"saturation", BM::Saturation}, {"color", BM::Color},
-              {"luminosity", BM::Luminosity}};
-          for (const auto& [name, mode] : kModes) if (m == name) b.mode = mode;
+          if (auto mode = parse_blend_mode(m)) b.mode = *mode;
           p.kind = b;
           break;
         }

@@ -398,4 +398,18 @@ Transform view_box_transform(const ViewBox& vb, const AspectRatio& ar, double w,
   return Transform{s, 0, 0, s, x, y};
 }
 
+std::optional<scene::BlendMode> parse_blend_mode(std::string_view s) {
+  using BM = scene::BlendMode;
+  static const std::pair<std::string_view, BM> kModes[] = {
+      {"normal", BM::Normal}, {"multiply", BM::Multiply}, {"screen", BM::Screen},
+      {"overlay", BM::Overlay}, {"darken", BM::Darken}, {"lighten", BM::Lighten},
+      {"color-dodge", BM::ColorDodge}, {"color-burn", BM::ColorBurn},
+      {"hard-light", BM::HardLight}, {"soft-light", BM::SoftLight},
+      {"difference", BM::Difference}, {"exclusion", BM::Exclusion}, {"hue", BM::Hue},
+      {"saturation", BM::Saturation}, {"color", BM::Color}, {"luminosity", BM::Luminosity}};
+  for (const auto& [name, mode] : kModes)
+    if (s == name) return mode;
+  return std::nullopt;
+}
+
 }  // namespace verm::svg

@@ -61,6 +61,8 @@ struct AspectRatio {
   bool slice = false;
 };
 bool parse_aspect(std::string_view s, AspectRatio& out);
+// mix-blend-mode / feBlend mode keyword; nullopt for anything else.
+std::optional<scene::BlendMode> parse_blend_mode(std::string_view s);
 // Maps viewBox into a viewport of size (w, h) at the origin.
 Transform view_box_transform(const ViewBox& vb, const AspectRatio& ar, double w, double h);
 

@@ -19,12 +19,13 @@ ITEMS = "items.jsonl"
 
 
 def load_image(path: str) -> np.ndarray:
-    """Load an image file as RGBA uint8; raises ValueError naming the file when it is unreadable."""
-    from PIL import Image, UnidentifiedImageError
+    """Load an image file for a critic; raises ValueError naming the file when it is unreadable."""
+    from PIL import UnidentifiedImageError
+
+    from verm.critic.base import load_image as load_any
 
     try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGBA"))
+        return load_any(path)
     except (OSError, UnidentifiedImageError) as exc:
         raise ValueError(f"cannot read image {path}: {exc}") from exc
 

@@ -104,18 +104,18 @@ def _resvg_render(data: bytes, opts: SvgRenderOptions) -> np.ndarray:
         return np.asarray(im.convert("RGBA")).copy()
 
 
-def _fallback(data: bytes, native: RenderResult, opts: SvgRenderOptions) -> RenderResult:
+def _fallback(data: bytes, reason: str, opts: SvgRenderOptions) -> RenderResult:
+    """Render an item the native core reported unsupported (``reason``) with resvg."""
     t0 = time.perf_counter()
     try:
         img = _resvg_render(data, opts)
     except BaseException as exc:  # resvg raises plain exceptions; a panic surfaces as BaseException
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return RenderResult(None, "error", "resvg", f"{native.message}; resvg: {exc}",
-                            native.seconds + time.perf_counter() - t0)
-    return RenderResult(img, "fallback", "resvg", native.message,
-                        native.seconds + time.perf_counter() - t0,
-                        extra={"native_reason": native.message})
+        return RenderResult(None, "error", "resvg", f"{reason}; resvg: {exc}",
+                            time.perf_counter() - t0)
+    return RenderResult(img, "fallback", "resvg", reason, time.perf_counter() - t0,
+                        extra={"native_reason": reason})
 
 
 def render_svgs(
@@ -182,13 +182,14 @@ def render_svgs(
         item_opts = opts
         if per_item_dirs is not None:
             item_opts = dataclasses.replace(opts, resources_dir=per_item_dirs[i] or None)
-        fallbacks[i] = _fallback(docs[i], RenderResult(None, "unsupported", "native", reason),
-                                 item_opts)
+        fallbacks[i] = _fallback(docs[i], reason, item_opts)
     results = []
     for i, (code, message, image, seconds) in enumerate(job.results()):
-        res = fallbacks.get(i) or RenderResult(image, _STATUS[code], "native", message, seconds)
-        if i in fallbacks:
-            res.seconds += seconds  # native attempt + resvg
+        res = fallbacks.get(i)
+        if res is None:
+            res = RenderResult(image, _STATUS[code], "native", message, seconds)
+        else:
+            res.seconds += seconds  # the native attempt + resvg
         results.append(res)
     return results
 

@@ -149,7 +149,7 @@ class GRPOTrainer:
         return seqs, inputs, prompt_len, mask, texts, expanded
 
     def _hidden(self, model, seqs, inputs, prompt_len):
-        attn = torch_ones_like_attention(seqs, inputs, prompt_len)
+        attn = _attention_mask(seqs, inputs, prompt_len)
         extra = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
         out = model(input_ids=seqs, attention_mask=attn, output_hidden_states=True, **extra)
         # Hidden state at position t predicts token t+1: take the ones that predict the response.
@@ -236,7 +236,7 @@ class GRPOTrainer:
         return history
 
 
-def torch_ones_like_attention(seqs, inputs, prompt_len):
+def _attention_mask(seqs, inputs, prompt_len):
     """Attention mask for prompt (as encoded, left padding) + response (all visible)."""
     import torch
 
