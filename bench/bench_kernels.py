@@ -117,10 +117,11 @@ def naive_loss_step(hidden, weight, tgt, old, ref, adv, mask):
     return loss
 
 
-def fused_loss_step(hidden, weight, tgt, old, ref, adv, mask, chunk_size=None):
+def fused_loss_step(hidden, weight, tgt, old, ref, adv, mask, chunk_size=None, matmul="torch"):
     from verm.kernels import fused_linear_grpo_loss
 
-    loss, _ = fused_linear_grpo_loss(hidden, weight, tgt, old, ref, adv, mask, chunk_size=chunk_size, **LOSS_KW)
+    loss, _ = fused_linear_grpo_loss(hidden, weight, tgt, old, ref, adv, mask, chunk_size=chunk_size,
+                                     matmul=matmul, **LOSS_KW)
     loss.backward()
     return loss
 
@@ -244,7 +245,8 @@ def section_check(rep: Report):
     B, T, H, V = 8, 1024, 4096, 151936
     h, w, tgt, old, ref, adv, mask = loss_inputs(B, T, H, V, torch.bfloat16, dev)
     res = {}
-    for name, fn in (("fused", fused_loss_step), ("naive_bf16", naive_loss_step)):
+    for name, fn in (("fused", fused_loss_step), ("naive_bf16", naive_loss_step),
+                     ("fused_triton_mm", lambda *a: fused_loss_step(*a, matmul="triton"))):
         hh = h.detach().clone().requires_grad_()
         ww = w.detach().clone().requires_grad_()
         loss = fn(hh, ww, tgt, old, ref, adv, mask)
@@ -255,7 +257,8 @@ def section_check(rep: Report):
     ww = w.detach().float().requires_grad_()
     loss32 = naive_loss_step(hh, ww, tgt, old, ref, adv, mask)
     rep.put("check", "loss_fused_naivebf16_fp32", [res["fused"][0], res["naive_bf16"][0], float(loss32)])
-    for name in ("fused", "naive_bf16"):
+    rep.put("check", "loss_fused_triton_mm", res["fused_triton_mm"][0])
+    for name in ("fused", "naive_bf16", "fused_triton_mm"):
         rep.put("check", f"grad_hidden_relerr_vs_fp32_{name}", _rel(res[name][1], hh.grad))
         rep.put("check", f"grad_weight_relerr_vs_fp32_{name}", _rel(res[name][2], ww.grad))
     rep.put("check", "grad_weight_relerr_fused_vs_naive", _rel(res["fused"][2], res["naive_bf16"][2]))
@@ -298,6 +301,13 @@ def section_check(rep: Report):
             rep.put("check", f"pre_{preset}_vs_{kind}", {
                 "grid_equal": bool(torch.equal(thw.cpu(), out["image_grid_thw"].cpu())),
                 "max_abs": float(d.max()), "mean_abs": float(d.mean())})
+    # host inputs (numpy, PIL: staged by threads, uploaded in runs) give exactly the GPU-tensor result
+    from PIL import Image
+
+    pv_gpu, _ = K.qwen_vl_preprocess(gpu, **K.QWEN2_VL)
+    for name, inp in (("numpy", imgs), ("pil", [Image.fromarray(i) for i in imgs])):
+        pv_h, thw_h = K.qwen_vl_preprocess(inp, device=dev, **K.QWEN2_VL)
+        rep.put("check", f"pre_{name}_equals_gpu_tensors", bool(torch.equal(pv_h, pv_gpu)))
     # tiny random Qwen2-VL vision tower on both inputs
     from transformers.models.qwen2_vl.configuration_qwen2_vl import Qwen2VLVisionConfig
     from transformers.models.qwen2_vl.modeling_qwen2_vl import Qwen2VisionTransformerPretrainedModel
@@ -352,6 +362,20 @@ def hf_proc(kind: str, preset: str):
         return None
 
 
+def _device_ms(fn) -> float:
+    """Total CUDA kernel + copy time of one call (torch.profiler), milliseconds."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    total_us = sum(e.self_device_time_total for e in prof.key_averages())
+    return total_us / 1e3
+
+
 def section_pre(rep: Report):
     import torch
     import verm.kernels as K
@@ -367,6 +391,10 @@ def section_pre(rep: Report):
         cfg = K.PRESETS[preset]
         t = {}
         t["verm_gpu_tensors"] = wall_ms(lambda cfg=cfg: K.qwen_vl_preprocess(gpu_hwc, **cfg), reps=20)
+        os.environ["VERM_QWEN_VL_ALGO"] = "one-pass"
+        t["verm_gpu_tensors_one_pass"] = wall_ms(lambda cfg=cfg: K.qwen_vl_preprocess(gpu_hwc, **cfg), reps=20)
+        del os.environ["VERM_QWEN_VL_ALGO"]
+        t["verm_gpu_kernels_only"] = _device_ms(lambda cfg=cfg: K.qwen_vl_preprocess(gpu_hwc, **cfg))
         t["verm_numpy"] = wall_ms(lambda cfg=cfg: K.qwen_vl_preprocess(imgs, device=dev, **cfg), reps=10)
         t["verm_pil"] = wall_ms(lambda cfg=cfg: K.qwen_vl_preprocess(pil, device=dev, **cfg), reps=10)
         t["torch_unfused_gpu"] = wall_ms(lambda cfg=cfg: K.qwen_vl_preprocess_reference(gpu_hwc, **cfg), reps=5)
@@ -375,6 +403,7 @@ def section_pre(rep: Report):
             t["hf_fast_gpu_tensors"] = wall_ms(
                 lambda f=fast: f(gpu_chw, return_tensors="pt", device="cuda"), reps=10)
             t["hf_fast_pil_cuda"] = wall_ms(lambda f=fast: f(pil, return_tensors="pt", device="cuda"), reps=5)
+            t["hf_fast_numpy_cuda"] = wall_ms(lambda f=fast: f(imgs, return_tensors="pt", device="cuda"), reps=5)
         slow = hf_proc("slow", preset)
         if slow is not None:
             t["hf_slow_pil"] = wall_ms(lambda s=slow: s(pil, return_tensors="pt"), warmup=1, reps=2)
@@ -383,6 +412,7 @@ def section_pre(rep: Report):
         if "hf_fast_gpu_tensors" in t:
             t["speedup_vs_fast_gpu"] = t["hf_fast_gpu_tensors"] / t["verm_gpu_tensors"]
             t["speedup_vs_fast_pil_cuda__verm_numpy"] = t["hf_fast_pil_cuda"] / t["verm_numpy"]
+            t["speedup_vs_fast_numpy_cuda__verm_numpy"] = t["hf_fast_numpy_cuda"] / t["verm_numpy"]
             t["speedup_vs_fast_pil_cuda__verm_pil"] = t["hf_fast_pil_cuda"] / t["verm_pil"]
         if "hf_slow_pil" in t:
             t["speedup_vs_slow__verm_pil"] = t["hf_slow_pil"] / t["verm_pil"]
@@ -390,7 +420,7 @@ def section_pre(rep: Report):
         rep.put("pre", preset, {k: round(v, 3) for k, v in t.items()})
 
 
-def section_loss(rep: Report, chunks=(None, 2048)):
+def section_loss(rep: Report):
     import torch
 
     B, T, H, V = 8, 1024, 4096, 151936
@@ -430,8 +460,9 @@ def section_loss(rep: Report, chunks=(None, 2048)):
         rep.put("loss", "matmul_only_ms", round(wall_ms(mm3, warmup=3, reps=10), 2))
         del dz, mm3
     torch.cuda.empty_cache()
-    for c in chunks:
-        measure(f"verm_fused_chunk{c or 'auto'}", lambda *a, c=c: fused_loss_step(*a, chunk_size=c))
+    for mm, c in (("torch", None), ("torch", 2048), ("triton", 2048)):
+        measure(f"verm_fused_{mm}_chunk{c or 'auto'}",
+                lambda *a, c=c, mm=mm: fused_loss_step(*a, chunk_size=c, matmul=mm))
     measure("naive_torch", naive_loss_step, reps=5)
     compiled = torch.compile(naive_loss_step)
     measure("torch_compile_naive", compiled, reps=5)
@@ -459,6 +490,60 @@ def section_loss(rep: Report, chunks=(None, 2048)):
                 rep.put("loss", f"ratio_peak_vs_{k}", round(best["peak_gib"] / d[k]["peak_gib"], 3))
                 rep.put("loss", f"ratio_peak_extra_vs_{k}", round(best["peak_extra_gib"] / d[k]["peak_extra_gib"], 3))
         rep.put("loss", "matmul_fraction", round(d["matmul_only_ms"] / best["ms"], 3))
+
+
+def _ms(fn) -> float:
+    import triton.testing
+
+    return round(triton.testing.do_bench(fn, warmup=5, rep=50, return_mode="median"), 3)
+
+
+def _loss_parts_one(C, x, w, tgt, old, ref, adv_tok, N) -> dict:
+    import torch
+    from verm.kernels import grpo_loss as G
+
+    V, H = w.shape
+    dev = x.device
+    z = torch.empty(C, V, device=dev, dtype=torch.bfloat16)
+    gh = torch.empty(C, H, device=dev, dtype=torch.bfloat16)
+    gw = torch.empty_like(w)
+    xc = x[:C]
+    parts = {
+        "logits_mm": _ms(lambda: torch.mm(xc, w.t(), out=z)),
+        "grad_h_mm": _ms(lambda: torch.mm(z, w, out=gh)),
+        "grad_w_mm_first": _ms(lambda: torch.mm(z.t(), xc, out=gw)),
+        "grad_w_addmm": _ms(lambda: gw.addmm_(z.t(), xc)),
+    }
+    ks = G._kernels()
+    unused = torch.empty(1, device=dev)
+    lp = torch.empty(C, device=dev)
+    en = torch.empty(C, device=dev)
+    wts = torch.full((C,), 1.0 / N, device=dev)
+    for bv, nw in ((1024, 4), (2048, 4), (2048, 8), (4096, 8), (4096, 16)):
+        def row(bv=bv, nw=nw):
+            torch.mm(xc, w.t(), out=z)  # the row kernel overwrites the logits; time it with them
+            ks["row"][(C,)](z, tgt[:C], unused, unused, unused, unused, old[:C], ref[:C], adv_tok[:C],
+                            wts, lp, en, V, 1, z.stride(0), 1.0, 0.2, 0.28, 0.0, 0.04,
+                            NTP=1, BV=bv, DUAL=False, KL=3, GRAD=True, EMU=False, ROW_STATS=True,
+                            num_warps=nw)
+        parts[f"row_bv{bv}_w{nw}_plus_logits_mm"] = _ms(row)
+    parts["chunks"] = N // C
+    return parts
+
+
+def section_loss_parts(rep: Report):
+    """Where the fused loss's time goes at the issue shape: each op of one chunk (x the chunks)."""
+    import torch
+
+    B, T, H, V = 8, 1024, 4096, 151936
+    dev = torch.device("cuda")
+    h, w, tgt, old, ref, adv, mask = loss_inputs(B, T, H, V, torch.bfloat16, dev)
+    adv_tok = adv.reshape(B, 1).expand(B, T).reshape(-1).contiguous().float()
+    for C in (1024, 2048, 4096):
+        rep.put("loss_parts", f"chunk{C}", _loss_parts_one(
+            C, h.reshape(-1, H), w, tgt.reshape(-1), old.reshape(-1).float(), ref.reshape(-1).float(),
+            adv_tok, B * T))
+        torch.cuda.empty_cache()
 
 
 def section_adv(rep: Report):
@@ -497,7 +582,8 @@ def main() -> None:
     for s in args.sections.split(","):
         t0 = time.time()
         try:
-            {"check": section_check, "adv": section_adv, "pre": section_pre, "loss": section_loss}[s](rep)
+            {"check": section_check, "adv": section_adv, "pre": section_pre, "loss": section_loss,
+             "loss_parts": section_loss_parts}[s](rep)
         except Exception as e:  # noqa: BLE001
             rep.put(s, "error", f"{type(e).__name__}: {e}")
             traceback.print_exc()

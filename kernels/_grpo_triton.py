@@ -85,21 +85,54 @@ def row_kernel(
     z_ptr, tgt_ptr, m_ptr, s_ptr, q_ptr, zt_ptr, old_ptr, ref_ptr, adv_ptr, c_ptr,
     logp_ptr, ent_ptr, V, n_tiles, s_zm, temperature, clip_low, clip_high, dual_clip, kl_coef,
     NTP: tl.constexpr, BV: tl.constexpr, DUAL: tl.constexpr, KL: tl.constexpr,
-    GRAD: tl.constexpr, EMU: tl.constexpr,
+    GRAD: tl.constexpr, EMU: tl.constexpr, ROW_STATS: tl.constexpr,
 ):
     row = tl.program_id(0)
-    t = tl.arange(0, NTP)
-    tm = t < n_tiles
-    base = row.to(tl.int64) * n_tiles
-    mt = tl.load(m_ptr + base + t, mask=tm, other=float("-inf"))
-    st = tl.load(s_ptr + base + t, mask=tm, other=0.0)
-    qt = tl.load(q_ptr + base + t, mask=tm, other=0.0)
-    mx = tl.max(mt, axis=0)
-    sc = tl.where(tm, tl.exp(mt - mx), 0.0)
-    S = tl.sum(st * sc, axis=0)
-    Q = tl.sum(qt * sc, axis=0)
+    cols = tl.arange(0, BV)
+    zrow = z_ptr + row.to(tl.int64) * s_zm
+    if ROW_STATS:
+        # logits written by a plain (cuBLAS) matmul: softmax statistics from one online pass over
+        # the row, per lane, combined at the end.  A masked token (weight 0) needs neither: its
+        # log-prob and entropy are reported as 0 and its logit gradient is 0, so its row is not read.
+        c_row = tl.load(c_ptr + row)
+        mx = c_row * 0.0
+        S = mx + 1.0
+        Q = mx
+        zt = mx
+        if c_row != 0.0:
+            mv = tl.full((BV,), float("-inf"), tl.float32)
+            sv = tl.zeros((BV,), dtype=tl.float32)
+            qv = tl.zeros((BV,), dtype=tl.float32)
+            for v0 in range(0, V, BV):
+                vm = (v0 + cols) < V
+                z = tl.load(zrow + v0 + cols, mask=vm, other=0.0).to(tl.float32) / temperature
+                zm = tl.where(vm, z, float("-inf"))
+                mn = tl.maximum(mv, zm)
+                mn_safe = tl.where(mn == float("-inf"), 0.0, mn)
+                a = tl.exp(mv - mn_safe)
+                e = tl.where(vm, tl.exp(z - mn_safe), 0.0)
+                sv = sv * a + e
+                qv = qv * a + e * tl.where(vm, z, 0.0)
+                mv = mn
+            mx = tl.max(mv, axis=0)
+            sc = tl.where(mv == float("-inf"), 0.0, tl.exp(mv - mx))
+            S = tl.sum(sv * sc, axis=0)
+            Q = tl.sum(qv * sc, axis=0)
+            tgt_r = tl.load(tgt_ptr + row)
+            zt = tl.load(zrow + tgt_r).to(tl.float32) / temperature
+    else:
+        t = tl.arange(0, NTP)
+        tm = t < n_tiles
+        base = row.to(tl.int64) * n_tiles
+        mt = tl.load(m_ptr + base + t, mask=tm, other=float("-inf"))
+        st = tl.load(s_ptr + base + t, mask=tm, other=0.0)
+        qt = tl.load(q_ptr + base + t, mask=tm, other=0.0)
+        mx = tl.max(mt, axis=0)
+        sc = tl.where(tm, tl.exp(mt - mx), 0.0)
+        S = tl.sum(st * sc, axis=0)
+        Q = tl.sum(qt * sc, axis=0)
+        zt = tl.load(zt_ptr + row)
     lse = mx + tl.log(S)
-    zt = tl.load(zt_ptr + row)
     logp = zt - lse
     tl.store(logp_ptr + row, logp)
     tl.store(ent_ptr + row, lse - Q / S)
@@ -138,8 +171,6 @@ def row_kernel(
             g = g + kl_coef * dk
         g = g * c / temperature
         tgt = tl.load(tgt_ptr + row)
-        cols = tl.arange(0, BV)
-        zrow = z_ptr + row.to(tl.int64) * s_zm
         if g == 0.0:
             zero = tl.zeros((BV,), dtype=tl.float32).to(z_ptr.dtype.element_ty)
             for v0 in range(0, V, BV):

@@ -108,3 +108,143 @@ def preprocess_kernel(
         o = o.to(out_ptr.dtype.element_ty)
         for t in tl.static_range(TP):
             tl.store(obase + (c * TP + t) * P * P, o, mask=omask)
+
+
+# ----------------------------------------------------------------------------- two-pass variant
+# Pass 1 resizes every input row horizontally into a planar fp32 buffer [3, in_h, out_w] per image;
+# pass 2 resizes vertically, rounds, normalises and writes the patch layout.  Each output value
+# then reads only its own taps along one axis (the one-pass kernel above gathers a full 2-D window
+# per patch), and a side that keeps its size is a plain copy.
+
+
+@triton.jit
+def _find_image(cum_ptr, pid, n_images, LOGN: tl.constexpr):
+    """Largest i with cum[i] <= pid (cum: ascending start offsets)."""
+    lo = 0
+    hi = n_images - 1
+    for _ in range(LOGN):
+        mid = (lo + hi + 1) // 2
+        c = tl.load(cum_ptr + mid)
+        ok = c <= pid
+        lo = tl.where(ok, mid, lo)
+        hi = tl.where(ok, hi, mid - 1)
+    return lo
+
+
+@triton.jit
+def _taps(o, in_n, out_n, KP: tl.constexpr):
+    """Antialiased bicubic taps of output positions ``o``: (first input index, [len(o), KP] weights)."""
+    s = in_n.to(tl.float32) / out_n.to(tl.float32)
+    sup = tl.where(s >= 1.0, 2.0 * s, 2.0)
+    inv = tl.where(s >= 1.0, 1.0 / s, 1.0)
+    c = s * (o.to(tl.float32) + 0.5)
+    first = tl.maximum((c - sup + 0.5).to(tl.int32), 0)
+    size = tl.minimum((c + sup + 0.5).to(tl.int32), in_n) - first
+    k = tl.arange(0, KP)
+    w = _aa_cubic(((first[:, None] + k[None, :]).to(tl.float32) - c[:, None] + 0.5) * inv)
+    w = tl.where(k[None, :] < size[:, None], w, 0.0)
+    ws = tl.sum(w, axis=1)
+    return first, w / tl.where(ws == 0.0, 1.0, ws)[:, None]
+
+
+@triton.jit
+def hpass_kernel(
+    src_ptr, meta_ptr, cum_ptr, tmp_ptr, n_images, pid_base,
+    BY: tl.constexpr, BX: tl.constexpr, KP: tl.constexpr, LOGN: tl.constexpr, MW: tl.constexpr,
+):
+    pid = tl.program_id(0) + pid_base  # launches may cover a run of images only
+    img = _find_image(cum_ptr, pid, n_images, LOGN)
+    mrow = meta_ptr + img * MW
+    src_off = tl.load(mrow + 0)
+    in_h = tl.load(mrow + 1).to(tl.int32)
+    in_w = tl.load(mrow + 2).to(tl.int32)
+    out_w = tl.load(mrow + 4).to(tl.int32)
+    cin = tl.load(mrow + 5).to(tl.int32)
+    tmp_off = tl.load(mrow + 7)
+    t = pid - tl.load(cum_ptr + img).to(tl.int32)
+    ntx = tl.cdiv(out_w, BX)
+    ys = (t // ntx) * BY + tl.arange(0, BY)
+    xs = (t % ntx) * BX + tl.arange(0, BX)
+    ym = ys < in_h
+    xm = xs < out_w
+    plane = in_h.to(tl.int64) * out_w
+    dst = tmp_ptr + tmp_off + ys.to(tl.int64)[:, None] * out_w + xs[None, :]
+    omask = ym[:, None] & xm[None, :]
+    if in_w == out_w:
+        pix2 = (ys.to(tl.int64)[:, None] * in_w + xs[None, :]) * cin + src_off
+        for c in tl.static_range(3):
+            v2 = tl.load(src_ptr + pix2 + tl.minimum(cin - 1, c), mask=omask, other=0).to(tl.float32)
+            tl.store(dst + c * plane, v2, mask=omask)
+    else:
+        first, w = _taps(xs, in_w, out_w, KP)
+        k = tl.arange(0, KP)
+        col = first[:, None] + k[None, :]
+        kval = (w != 0.0) & xm[:, None] & (col < in_w)
+        pix = (ys.to(tl.int64)[:, None, None] * in_w + col[None, :, :]) * cin + src_off
+        lmask = ym[:, None, None] & kval[None, :, :]
+        for c in tl.static_range(3):
+            v = tl.load(src_ptr + pix + tl.minimum(cin - 1, c), mask=lmask, other=0).to(tl.float32)
+            tl.store(dst + c * plane, tl.sum(v * w[None, :, :], axis=2), mask=omask)
+
+
+@triton.jit
+def vpass_kernel(
+    tmp_ptr, meta_ptr, cum_ptr, out_ptr, n_images, pid_base,
+    m0, m1, m2, s0, s1, s2,
+    P: tl.constexpr, MERGE: tl.constexpr, TP: tl.constexpr, BP: tl.constexpr, KP: tl.constexpr,
+    LOGN: tl.constexpr, MW: tl.constexpr,
+):
+    pid = tl.program_id(0) + pid_base
+    img = _find_image(cum_ptr, pid, n_images, LOGN)
+    mrow = meta_ptr + img * MW
+    in_h = tl.load(mrow + 1).to(tl.int32)
+    out_h = tl.load(mrow + 3).to(tl.int32)
+    out_w = tl.load(mrow + 4).to(tl.int32)
+    row_off = tl.load(mrow + 6)
+    tmp_off = tl.load(mrow + 7)
+    q = pid - row_off.to(tl.int32)
+    gwm = (out_w // P) // MERGE
+    mw = q % MERGE
+    mh = (q // MERGE) % MERGE
+    blk = q // (MERGE * MERGE)
+    y0 = ((blk // gwm) * MERGE + mh) * P
+    x0 = ((blk % gwm) * MERGE + mw) * P
+    p = tl.arange(0, BP)
+    pm = p < P
+    xs = x0 + p
+    plane = in_h.to(tl.int64) * out_w
+    base = tmp_ptr + tmp_off
+    D: tl.constexpr = 3 * TP * P * P
+    obase = out_ptr + (row_off + q).to(tl.int64) * D + p[:, None] * P + p[None, :]
+    omask = pm[:, None] & pm[None, :]
+    if in_h == out_h:
+        ptrs2 = base + (y0 + p).to(tl.int64)[:, None] * out_w + xs[None, :]
+        for c in tl.static_range(3):
+            _emit(tl.load(ptrs2 + c * plane, mask=omask, other=0.0), obase, omask, c, m0, m1, m2, s0, s1, s2,
+                  P, TP)
+    else:
+        first, w = _taps(y0 + p, in_h, out_h, KP)
+        j = tl.arange(0, KP)
+        rows = first[:, None] + j[None, :]
+        jval = (w != 0.0) & pm[:, None] & (rows < in_h)
+        ptrs3 = base + rows.to(tl.int64)[:, :, None] * out_w + xs[None, None, :]
+        m3 = jval[:, :, None] & pm[None, None, :]
+        for c in tl.static_range(3):
+            v = tl.load(ptrs3 + c * plane, mask=m3, other=0.0)
+            _emit(tl.sum(v * w[:, :, None], axis=1), obase, omask, c, m0, m1, m2, s0, s1, s2, P, TP)
+
+
+@triton.jit
+def _emit(o, obase, omask, c: tl.constexpr, m0, m1, m2, s0, s1, s2, P: tl.constexpr, TP: tl.constexpr):
+    """Clamp, round to the uint8 grid, normalise, store the channel's temporal copies."""
+    o = tl.minimum(tl.maximum(o, 0.0), 255.0)
+    o = (o + 12582912.0) - 12582912.0  # round half to even, like torch.round before uint8
+    if c == 0:
+        o = (o - m0) / s0
+    elif c == 1:
+        o = (o - m1) / s1
+    else:
+        o = (o - m2) / s2
+    o = o.to(obase.dtype.element_ty)
+    for tt in tl.static_range(TP):
+        tl.store(obase + (c * TP + tt) * P * P, o, mask=omask)

@@ -11,13 +11,15 @@
   clamped to [-10, 10]) weighted by ``kl_coef``;
 * ``agg_loss`` with ``"token-mean"``, ``"seq-mean-token-sum"`` or ``"seq-mean-token-mean"``.
 
-The (tokens x vocab) logits are never materialised: tokens are processed in chunks; for each chunk
-a Triton matmul writes the chunk's logits (input dtype, fp32 accumulation) and per-tile
-online-softmax statistics, a row kernel combines them (log-sum-exp, entropy, log-prob) and turns the
-logits in place into d(loss)/d(logits), and two Triton matmuls produce the chunk's hidden gradient and
-add its weight gradient.  The gradients are computed during the forward (the loss is a scalar), so
-only three matmuls of size tokens x vocab x hidden run in total; backward only scales them by the
-incoming gradient.
+The (tokens x vocab) logits are never materialised: tokens are processed in chunks.  For each
+chunk the logits are written in the input dtype (bf16 tensor-core matmul, fp32 accumulation); one
+Triton row kernel computes the log-sum-exp, entropy and target log-prob with an online softmax, the
+loss terms, and turns the logits in place into d(loss)/d(logits); two more matmuls produce the
+chunk's hidden gradient and add its weight gradient.  The matmuls run on torch (cuBLAS) by default,
+as Liger-Kernel's fused linear losses do, or on verm's own Triton matmuls (``matmul="triton"``, with
+the softmax statistics fused into the logits matmul's epilogue).  The gradients are computed during
+the forward (the loss is a scalar), so only three matmuls of size tokens x vocab x hidden run in
+total; backward only scales them by the incoming gradient.
 """
 
 from __future__ import annotations
@@ -247,14 +249,27 @@ def _mm(a, b, c, accum: bool):
 
 
 def _default_chunk(V: int, elem: int, N: int) -> int:
-    budget = 320 * 1024 * 1024  # bytes of chunk logits
+    budget = 640 * 1024 * 1024  # bytes of chunk logits (2048 tokens at a 152k vocab in bf16)
     c = max(128, min(4096, budget // max(1, V * elem)))
     c = 1 << int(math.log2(c))
     return min(c, N)
 
 
-def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bool, chunk_size):
-    """Runs the chunked kernels; returns (logp, entropy, grad_hidden, grad_weight)."""
+MATMUL_BACKENDS = ("torch", "triton")
+ROW_LAUNCH = {"BV": 2048, "num_warps": 8}  # row kernel launch of the torch-matmul path (GPU)
+
+
+def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bool, chunk_size,
+                   matmul: str = "torch"):
+    """Runs the chunked kernels; returns (logp, entropy, grad_hidden, grad_weight).
+
+    ``matmul="torch"``: the three matmuls per chunk go to torch (cuBLAS on GPU, bf16 tensor cores
+    with fp32 accumulation) and one Triton row kernel does the softmax statistics, loss terms and
+    d(loss)/d(logits) in place.  ``matmul="triton"``: verm's own Triton matmuls, the forward one
+    with the softmax statistics fused into its epilogue.
+    """
+    if matmul == "torch":
+        return _fused_forward_torch_mm(h2, weight, tgt, old, ref, adv, mask, o, need_grad, chunk_size)
     import triton
 
     ks = _kernels()
@@ -304,6 +319,7 @@ def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bo
             weights[s:e], logp[s:e], ent[s:e], V, n_tiles, zbuf.stride(0), o.temperature,
             o.clip_low, o.clip_high, o.dual_clip if o.dual_clip is not None else 0.0, o.kl_coef,
             NTP=ntp, BV=bv, DUAL=o.dual_clip is not None, KL=kl_code, GRAD=need_grad, EMU=interp,
+            ROW_STATS=False,
         )
         if need_grad:
             dz = zbuf[:Mc]
@@ -312,30 +328,74 @@ def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bo
     return logp, ent, grad_h, grad_w
 
 
+def _fused_forward_torch_mm(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bool, chunk_size):
+    ks = _kernels()
+    N, H = h2.shape
+    V = weight.shape[0]
+    dev = h2.device
+    h2 = h2.contiguous()
+    weight = weight.contiguous()
+    C = int(chunk_size) if chunk_size else _default_chunk(V, h2.element_size(), N)
+    C = max(1, min(C, N))
+    weights = _token_weights(mask, o.loss_agg).reshape(N).contiguous()
+    oldf, reff, advf = old.reshape(N).contiguous(), ref.reshape(N).contiguous(), adv.reshape(N).contiguous()
+    logp = torch.empty(N, device=dev, dtype=torch.float32)
+    ent = torch.empty(N, device=dev, dtype=torch.float32)
+    zbuf = torch.empty((C, V), device=dev, dtype=h2.dtype)
+    grad_h = torch.empty_like(h2) if need_grad else None
+    grad_w = torch.empty_like(weight) if need_grad else None
+    unused = torch.empty(1, device=dev, dtype=torch.float32)  # tile statistics: not used here
+    interp = interpreting()
+    bv = 16 if interp else ROW_LAUNCH["BV"]
+    for ci, s in enumerate(range(0, N, C)):
+        e = min(N, s + C)
+        Mc = e - s
+        hc = h2[s:e]
+        z = zbuf[:Mc]
+        torch.mm(hc, weight.t(), out=z)
+        ks["row"][(Mc,)](
+            z, tgt[s:e], unused, unused, unused, unused, oldf[s:e], reff[s:e], advf[s:e],
+            weights[s:e], logp[s:e], ent[s:e], V, 1, z.stride(0), o.temperature,
+            o.clip_low, o.clip_high, o.dual_clip if o.dual_clip is not None else 0.0, o.kl_coef,
+            NTP=1, BV=bv, DUAL=o.dual_clip is not None, KL=_KL_CODE[o.kl], GRAD=need_grad, EMU=interp,
+            ROW_STATS=True, num_warps=1 if interp else ROW_LAUNCH["num_warps"],
+        )
+        if need_grad:
+            torch.mm(z, weight, out=grad_h[s:e])
+            if ci == 0:
+                torch.mm(z.t(), hc, out=grad_w)
+            else:
+                grad_w.addmm_(z.t(), hc)
+    return logp, ent, grad_h, grad_w
+
+
 class _FusedLinearGRPOLoss(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, hidden, weight, tgt, old, ref, adv, mask, o, chunk_size, need_grad):
+    def forward(ctx, hidden, weight, tgt, old, ref, adv, mask, o, chunk_size, need_grad, matmul, out_metrics):
         h2 = hidden.reshape(-1, hidden.shape[-1])
-        logp, ent, gh, gw = _fused_forward(h2, weight, tgt, old, ref, adv, mask, o, need_grad, chunk_size)
+        logp, ent, gh, gw = _fused_forward(h2, weight, tgt, old, ref, adv, mask, o, need_grad, chunk_size,
+                                           matmul)
         B, T = mask.shape
         logp = logp.view(B, T)
         ent = ent.view(B, T)
-        loss, _ = _policy_terms(logp, old, ref, adv, mask, _token_weights(mask, o.loss_agg), o)
+        weights = _token_weights(mask, o.loss_agg)
+        loss, metrics = _policy_terms(logp, old, ref, adv, mask, weights, o)
+        out_metrics.update(metrics)  # the metrics leave through this dict (apply returns tensors only)
+        out_metrics["_entropy_sum"] = (ent * weights).sum()
         if gh is not None:
             ctx.save_for_backward(gh.view_as(hidden), gw)
         ctx.has_grad = gh is not None
-        ctx.mark_non_differentiable(logp, ent)
-        return loss, logp, ent
+        return loss
 
     @staticmethod
-    def backward(ctx, grad_loss, grad_logp, grad_ent):
+    def backward(ctx, grad_loss):
         if not ctx.has_grad:
             raise RuntimeError("fused_linear_grpo_loss was run without gradients enabled")
         gh, gw = ctx.saved_tensors
         if bool(torch.ne(grad_loss, 1.0)):
             gh = gh * grad_loss.to(gh.dtype)
             gw = gw * grad_loss.to(gw.dtype)
-        return gh, gw, None, None, None, None, None, None, None, None
+        return gh, gw, None, None, None, None, None, None, None, None, None, None
 
 
 def fused_linear_grpo_loss(
@@ -356,6 +416,7 @@ def fused_linear_grpo_loss(
     loss_agg: str = "token-mean",
     return_entropy: bool = False,
     chunk_size: int | None = None,
+    matmul: str = "torch",
 ):
     """GRPO/PPO policy loss on top of the lm head, without materialising (tokens x vocab) logits.
 
@@ -374,13 +435,18 @@ def fused_linear_grpo_loss(
         kl_coef: weight of the KL loss.
         loss_agg: ``"token-mean"``, ``"seq-mean-token-sum"`` or ``"seq-mean-token-mean"``.
         return_entropy: add the aggregated entropy to the metrics.
-        chunk_size: tokens per chunk (default: about 320 MiB of chunk logits).
+        chunk_size: tokens per chunk (default: about 640 MiB of chunk logits).
+        matmul: ``"torch"`` (default): the chunk matmuls run on torch/cuBLAS and a Triton kernel does
+            the softmax, loss and logit gradients between them; ``"triton"``: verm's Triton matmuls
+            with the softmax statistics fused into the logits matmul.
 
     Returns:
         ``(loss, metrics)``: scalar loss (differentiable w.r.t. ``hidden`` and ``lm_head_weight``)
         and a dict of detached scalars ``pg_loss``, ``pg_clipfrac``, ``pg_clipfrac_lower``,
         ``ppo_kl``, ``ratio_mean``, ``kl_loss`` (when ``kl``), ``entropy`` (when requested).
     """
+    if matmul not in MATMUL_BACKENDS:
+        raise ValueError(f"matmul must be one of {MATMUL_BACKENDS}, got {matmul!r}")
     h2, tgt, old, ref, adv, mask, o = _prepare(
         hidden, lm_head_weight, target_ids, old_logprobs, ref_logprobs, advantages, response_mask,
         temperature, clip_low, clip_high, dual_clip, kl, kl_coef, loss_agg)
@@ -390,11 +456,10 @@ def fused_linear_grpo_loss(
             temperature=temperature, clip_low=clip_low, clip_high=clip_high, dual_clip=dual_clip,
             kl=kl, kl_coef=kl_coef, loss_agg=loss_agg, return_entropy=return_entropy)
     need_grad = torch.is_grad_enabled() and (hidden.requires_grad or lm_head_weight.requires_grad)
-    loss, logp, ent = _FusedLinearGRPOLoss.apply(
-        hidden, lm_head_weight, tgt, old, ref, adv, mask, o, chunk_size, need_grad)
-    with torch.no_grad():
-        weights = _token_weights(mask, o.loss_agg)
-        _, metrics = _policy_terms(logp, old, ref, adv, mask, weights, o)
-        if return_entropy:
-            metrics["entropy"] = (ent * weights).sum()
+    metrics: dict = {}
+    loss = _FusedLinearGRPOLoss.apply(
+        hidden, lm_head_weight, tgt, old, ref, adv, mask, o, chunk_size, need_grad, matmul, metrics)
+    entropy = metrics.pop("_entropy_sum")
+    if return_entropy:
+        metrics["entropy"] = entropy
     return loss, metrics

@@ -11,6 +11,7 @@ the kernel transformers' fast processor runs), followed like there by clamping a
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -68,10 +69,7 @@ def _to_hwc(img):
     import torch
 
     if hasattr(img, "mode") and hasattr(img, "size") and not isinstance(img, (np.ndarray, torch.Tensor)):
-        if img.mode not in ("RGB", "L", "RGBA"):
-            img = img.convert("RGB")
-        arr = np.asarray(img)
-        return arr if arr.ndim == 3 else arr[:, :, None]
+        return _PilImage(img)
     if isinstance(img, np.ndarray):
         arr = img
     elif isinstance(img, torch.Tensor):
@@ -89,6 +87,24 @@ def _to_hwc(img):
     if arr.shape[-1] not in (1, 3, 4):
         raise ValueError(f"images must have 1, 3 or 4 channels, got shape {tuple(arr.shape)}")
     return arr
+
+
+_PIL_CHANNELS = {"RGB": 3, "L": 1, "RGBA": 4}
+
+
+class _PilImage:
+    """A PIL image whose pixels are read only when they are staged (in a worker thread)."""
+
+    __slots__ = ("img", "shape")
+
+    def __init__(self, img) -> None:
+        self.img = img
+        self.shape = (img.height, img.width, _PIL_CHANNELS.get(img.mode, 3))
+
+    def array(self) -> np.ndarray:
+        img = self.img if self.img.mode in _PIL_CHANNELS else self.img.convert("RGB")
+        arr = np.asarray(img)
+        return arr if arr.ndim == 3 else arr[:, :, None]
 
 
 def _normalise_list(images) -> list:
@@ -211,7 +227,6 @@ class _PinnedStaging:
 
 
 _STAGING = _PinnedStaging()
-_KERNEL = None
 
 
 def _host_tensor(im):
@@ -221,31 +236,127 @@ def _host_tensor(im):
 
     if isinstance(im, torch.Tensor):
         return im
+    if isinstance(im, _PilImage):
+        im = im.array()
     with warnings.catch_warnings():  # read-only arrays (np.asarray of PIL images) are only read
         warnings.simplefilter("ignore", UserWarning)
         return torch.from_numpy(np.ascontiguousarray(im))
 
 
-def _pack(imgs, dev):
-    """All images' bytes in one uint8 buffer on ``dev`` (one upload for host images)."""
-    import torch
+_STAGE_THREADS = None
+_PARALLEL_BYTES = 4 << 20  # below this, staging in worker threads is not worth its overhead
+_UPLOAD_BYTES = 16 << 20  # staged bytes gathered before each host-to-device copy + kernel launch
 
-    sizes = [int(np.prod(im.shape)) for im in imgs]
+
+def _stage_pool():
+    global _STAGE_THREADS
+    if _STAGE_THREADS is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _STAGE_THREADS = ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1),
+                                            thread_name_prefix="verm-stage")
+    return _STAGE_THREADS
+
+
+def _stage_into(im, dst: np.ndarray) -> None:
+    """Write one host image's HWC bytes into ``dst`` (numpy and PIL release the GIL meanwhile)."""
+    src = im.array() if isinstance(im, _PilImage) else (im.numpy() if hasattr(im, "numpy") else im)
+    np.copyto(dst, np.ascontiguousarray(src).reshape(-1))
+
+
+def _byte_offsets(imgs) -> np.ndarray:
+    sizes = [math.prod(im.shape) for im in imgs]
     offsets = np.zeros(len(imgs) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
+    return offsets
+
+
+_COPY_STREAMS: dict = {}
+
+
+def _copy_stream(dev):
+    import torch
+
+    if dev not in _COPY_STREAMS:
+        _COPY_STREAMS[dev] = torch.cuda.Stream(dev)
+    return _COPY_STREAMS[dev]
+
+
+def _pack(imgs, dev, offsets, on_ready=None):
+    """All images' bytes in one uint8 buffer on ``dev``; ``on_ready(buffer, lo, hi)`` is called once
+    the bytes of images ``[lo, hi)`` are ordered before later work on the current stream.
+
+    Host images go through a reused pinned buffer: worker threads convert/copy them in (PIL to
+    bytes and numpy copies release the GIL), and each finished run of images is uploaded on a copy
+    stream while the next ones are still being staged, so the caller can start computing on the
+    first images while the rest are in flight.
+    """
+    import torch
+
+    n = len(imgs)
     total = int(offsets[-1])
+    ready = on_ready or (lambda buf, lo, hi: None)
     if all(isinstance(im, torch.Tensor) and im.device == dev for im in imgs):
-        return torch.cat([im.reshape(-1) for im in imgs]), offsets
-    if dev.type == "cuda":
-        with _STAGING.lock:
-            host = _STAGING.get(total)
-            for im, o, n in zip(imgs, offsets[:-1], sizes):
-                host[o:o + n].copy_(_host_tensor(im).reshape(-1))
-            out = host.to(dev, non_blocking=True)
-            _STAGING.done(torch.cuda.current_stream(dev))
-        return out, offsets
-    parts = [_host_tensor(im).reshape(-1).cpu() for im in imgs]
-    return torch.cat(parts).to(dev), offsets
+        out = torch.cat([im.reshape(-1) for im in imgs])
+        ready(out, 0, n)
+        return out
+    if dev.type != "cuda":
+        out = torch.cat([_host_tensor(im).reshape(-1).cpu() for im in imgs]).to(dev)
+        ready(out, 0, n)
+        return out
+    out = torch.empty(total, dtype=torch.uint8, device=dev)
+    compute = torch.cuda.current_stream(dev)
+    copy = _copy_stream(dev)
+    copy.wait_stream(compute)  # ``out`` was allocated on the compute stream
+    out.record_stream(copy)
+    on_device = [isinstance(im, torch.Tensor) and im.device.type == "cuda" for im in imgs]
+    host_idx = [k for k in range(n) if not on_device[k]]
+    with _STAGING.lock:
+        host = _STAGING.get(total)
+        host_np = host.numpy()
+
+        def stage(k):
+            _stage_into(imgs[k], host_np[offsets[k]:offsets[k + 1]])
+            return k
+
+        host_bytes = sum(int(offsets[k + 1] - offsets[k]) for k in host_idx)
+        staged = (_stage_pool().map(stage, host_idx) if host_bytes >= _PARALLEL_BYTES and len(host_idx) > 1
+                  else map(stage, host_idx))
+        staged = iter(staged)
+        done_upto = 0  # images [0, done_upto) are on the device (or ordered there)
+
+        def flush(hi):
+            nonlocal done_upto
+            lo = done_upto
+            with torch.cuda.stream(copy):
+                k = lo
+                while k < hi:
+                    if on_device[k]:
+                        out[offsets[k]:offsets[k + 1]].copy_(imgs[k].reshape(-1))
+                        k += 1
+                        continue
+                    e = k + 1
+                    while e < hi and not on_device[e]:  # consecutive host images: one copy
+                        e += 1
+                    out[offsets[k]:offsets[e]].copy_(host[offsets[k]:offsets[e]], non_blocking=True)
+                    k = e
+            compute.wait_stream(copy)
+            done_upto = hi
+            ready(out, lo, hi)
+
+        try:
+            for k in staged:
+                # images up to k are staged (map yields in order); upload once a run is big enough
+                hi = k + 1
+                while hi < n and on_device[hi]:
+                    hi += 1
+                if offsets[hi] - offsets[done_upto] >= _UPLOAD_BYTES or hi == n:
+                    flush(hi)
+            if done_upto < n:
+                flush(n)
+        finally:  # the buffer is reused only after every upload issued from it has finished
+            _STAGING.done(copy)
+    return out
 
 
 def qwen_vl_preprocess(
@@ -282,53 +393,102 @@ def qwen_vl_preprocess(
               out_dtype=out_dtype)
     if not use_triton(dev):
         return qwen_vl_preprocess_reference(imgs, device=dev, **kw)
-    global _KERNEL
-    if _KERNEL is None:
-        from ._qwen_vl_triton import preprocess_kernel
+    return _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, max_pixels,
+                  mean, std, rescale_factor, do_rescale, do_normalize, out_dtype)
 
-        _KERNEL = preprocess_kernel
+
+_META_W = 8  # int64 fields per image in the kernels' metadata table
+_H_TILE = (4, 64)  # rows x output columns per program of the horizontal pass
+
+
+def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, max_pixels, mean, std,
+           rescale_factor, do_rescale, do_normalize, out_dtype, algorithm: str | None = None):
+    import torch
     import triton
 
+    from . import _qwen_vl_triton as kt
+
+    algorithm = algorithm or os.environ.get("VERM_QWEN_VL_ALGO", "two-pass")
+    if algorithm not in ("two-pass", "one-pass"):
+        raise ValueError(f"VERM_QWEN_VL_ALGO must be two-pass or one-pass, got {algorithm!r}")
     a, b = _affine(mean, std, rescale_factor, do_rescale, do_normalize)
     factor = patch_size * merge_size
     n = len(imgs)
-    meta = np.zeros((n, 8), dtype=np.int64)
-    cum = np.zeros(n + 1, dtype=np.int64)
-    max_scale = 0.0
-    grids = []
-    for i, im in enumerate(imgs):
-        h, w, c = (int(s) for s in im.shape)
-        oh, ow = smart_resize(h, w, factor, min_pixels, max_pixels)
-        gh, gw = oh // patch_size, ow // patch_size
-        grids.append((1, gh, gw))
-        meta[i, 1:6] = (h, w, oh, ow, c)
-        meta[i, 6] = cum[i]
-        cum[i + 1] = cum[i] + gh * gw
-        max_scale = max(max_scale, h / oh, w / ow)
-    src, offsets = _pack(imgs, dev)
+    by, bx = _H_TILE
+    # one int64 table, uploaded once: meta [n, W] | patch starts [n] | h-pass tile starts [n] | grid_thw [n, 3]
+    shapes = [tuple(int(x) for x in im.shape) for im in imgs]
+    targets = [smart_resize(h, w, factor, min_pixels, max_pixels) for h, w, _ in shapes]
+    hwc = np.array(shapes, dtype=np.int64).reshape(n, 3)
+    ohw = np.array(targets, dtype=np.int64).reshape(n, 2)
+    h, w, c, oh, ow = hwc[:, 0], hwc[:, 1], hwc[:, 2], ohw[:, 0], ohw[:, 1]
+    n_patches = (oh // patch_size) * (ow // patch_size)
+    n_tmp = 3 * h * ow
+    n_htiles = -(-h // by) * -(-ow // bx)
+    table = np.zeros(n * (_META_W + 5), dtype=np.int64)
+    meta = table[: n * _META_W].reshape(n, _META_W)
+    cum = table[n * _META_W: n * (_META_W + 1)]
+    hcum = table[n * (_META_W + 1): n * (_META_W + 2)]
+    grids = table[n * (_META_W + 2):].reshape(n, 3)
+    grids[:, 0] = 1
+    grids[:, 1] = oh // patch_size
+    grids[:, 2] = ow // patch_size
+    cum[1:] = np.cumsum(n_patches)[:-1]
+    hcum[1:] = np.cumsum(n_htiles)[:-1]
+    meta[:, 1:6] = np.stack([h, w, oh, ow, c], axis=1)
+    meta[:, 6] = cum
+    meta[:, 7][1:] = np.cumsum(n_tmp)[:-1]
+    patches, tmp_elems, htiles = int(n_patches.sum()), int(n_tmp.sum()), int(n_htiles.sum())
+    max_sh = max(1.0, float((h / oh).max()))
+    max_sw = max(1.0, float((w / ow).max()))
+    offsets = _byte_offsets(imgs)
     meta[:, 0] = offsets[:-1]
-    support = 2.0 * max(max_scale, 1.0)
-    kp = triton.next_power_of_2(int(math.ceil(2 * support)) + 2)
-    rows = (patch_size - 1) * max(max_scale, 1.0) + 2 * support + 3
-    rp = max(16, triton.next_power_of_2(int(math.ceil(rows))))
-    bp = triton.next_power_of_2(patch_size)
-    total = int(cum[-1])
-    d = 3 * temporal_patch_size * patch_size * patch_size
-    out = torch.empty((total, d), device=dev, dtype=out_dtype or torch.float32)
-    meta_t = torch.from_numpy(meta)
-    cum_t = torch.from_numpy(cum[:-1].copy())
+    table_d = torch.from_numpy(table)
     if dev.type == "cuda":
-        meta_t = meta_t.pin_memory().to(dev, non_blocking=True)
-        cum_t = cum_t.pin_memory().to(dev, non_blocking=True)
+        table_d = table_d.pin_memory().to(dev, non_blocking=True)
+    meta_d = table_d[: n * _META_W]
+    cum_d = table_d[n * _META_W: n * (_META_W + 1)]
+    hcum_d = table_d[n * (_META_W + 1): n * (_META_W + 2)]
+    grid_thw = table_d[n * (_META_W + 2):].view(n, 3)
+    d = 3 * temporal_patch_size * patch_size * patch_size
+    out = torch.empty((patches, d), device=dev, dtype=out_dtype or torch.float32)
     a = [float(np.float32(x)) for x in a]
     b = [float(np.float32(x)) for x in b]
-    _KERNEL[(total,)](
-        src, meta_t, cum_t, out, n, a[0], a[1], a[2], b[0], b[1], b[2],
-        P=patch_size, MERGE=merge_size, TP=temporal_patch_size, BP=bp, RP=rp, KP=kp,
-        LOGN=max(1, int(math.ceil(math.log2(n + 1)))),
-        num_warps=4 if not interpreting() else 1,
-    )
-    grid_thw = torch.tensor(grids, dtype=torch.long).to(dev, non_blocking=True)
+    logn = max(1, int(math.ceil(math.log2(n + 1))))
+    warps = 1 if interpreting() else 4
+    bp = triton.next_power_of_2(patch_size)
+    if algorithm == "one-pass":
+        src = _pack(imgs, dev, offsets)
+        support = 2.0 * max(max_sh, max_sw)
+        kp = triton.next_power_of_2(int(math.ceil(2 * support)) + 2)
+        rows = (patch_size - 1) * max(max_sh, max_sw) + 2 * support + 3
+        rp = max(16, triton.next_power_of_2(int(math.ceil(rows))))
+        kt.preprocess_kernel[(patches,)](
+            src, meta_d, cum_d, out, n, a[0], a[1], a[2], b[0], b[1], b[2],
+            P=patch_size, MERGE=merge_size, TP=temporal_patch_size, BP=bp, RP=rp, KP=kp, LOGN=logn,
+            num_warps=warps,
+        )
+        return out, grid_thw
+    tmp = torch.empty(tmp_elems, device=dev, dtype=torch.float32)
+    kx = triton.next_power_of_2(int(math.ceil(4.0 * max_sw)) + 2)
+    ky = triton.next_power_of_2(int(math.ceil(4.0 * max_sh)) + 2)
+    hstart = np.append(hcum, htiles)
+    pstart = np.append(cum, patches)
+
+    def launch(src, lo: int, hi: int) -> None:
+        # images [lo, hi) are on the device: resize them while later ones are still uploading
+        h0, h1 = int(hstart[lo]), int(hstart[hi])
+        p0, p1 = int(pstart[lo]), int(pstart[hi])
+        if h1 > h0:
+            kt.hpass_kernel[(h1 - h0,)](src, meta_d, hcum_d, tmp, n, h0, BY=by, BX=bx, KP=kx, LOGN=logn,
+                                        MW=_META_W, num_warps=warps)
+        if p1 > p0:
+            kt.vpass_kernel[(p1 - p0,)](
+                tmp, meta_d, cum_d, out, n, p0, a[0], a[1], a[2], b[0], b[1], b[2],
+                P=patch_size, MERGE=merge_size, TP=temporal_patch_size, BP=bp, KP=ky, LOGN=logn,
+                MW=_META_W, num_warps=warps,
+            )
+
+    _pack(imgs, dev, offsets, on_ready=launch)
     return out, grid_thw
 
 

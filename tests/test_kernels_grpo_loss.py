@@ -31,11 +31,12 @@ def make_inputs(B, T, H, V, dtype, seed=0, temperature=1.0):
     return [t.to(DEV) for t in (hidden, weight, tgt, old, ref, adv, mask)]
 
 
-def run_both(inputs, chunk_size=None, **kw):
+def run_both(inputs, chunk_size=None, matmul="torch", **kw):
     hidden, weight, tgt, old, ref, adv, mask = inputs
     h1 = hidden.clone().requires_grad_()
     w1 = weight.clone().requires_grad_()
-    loss, metrics = K.fused_linear_grpo_loss(h1, w1, tgt, old, ref, adv, mask, chunk_size=chunk_size, **kw)
+    loss, metrics = K.fused_linear_grpo_loss(h1, w1, tgt, old, ref, adv, mask, chunk_size=chunk_size,
+                                             matmul=matmul, **kw)
     loss.backward()
     # fp32 inputs: reference in float64; bf16: the reference in bf16 (logits rounded like the kernel)
     ref_dtype = torch.float64 if hidden.dtype == torch.float32 else hidden.dtype
@@ -60,13 +61,14 @@ OPTIONS = [
 ]
 
 
+@pytest.mark.parametrize("matmul", ["torch", "triton"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("case", range(len(SHAPES)))
-def test_forward_backward_match_reference(case, dtype):
+def test_forward_backward_match_reference(case, dtype, matmul):
     B, T, H, V, chunk = SHAPES[case]
     opts = dict(OPTIONS[case], return_entropy=True)
     inputs = make_inputs(B, T, H, V, dtype, seed=case, temperature=opts.get("temperature", 1.0))
-    (loss, m, gh, gw), (loss_r, m_r, gh_r, gw_r) = run_both(inputs, chunk, **opts)
+    (loss, m, gh, gw), (loss_r, m_r, gh_r, gw_r) = run_both(inputs, chunk, matmul=matmul, **opts)
     tol = 1e-4 if dtype == torch.float32 else 2e-3
     assert torch.isfinite(loss)
     assert abs(loss.item() - loss_r.item()) <= tol * max(1.0, abs(loss_r.item()))
@@ -155,3 +157,5 @@ def test_errors():
         f(hidden[:0], weight, tgt[:0], z, z, adv[:0], z)
     with pytest.raises(ValueError, match="kl"):
         f(hidden, weight, tgt, old, ref, adv, mask, kl="k9")
+    with pytest.raises(ValueError, match="matmul"):
+        f(hidden, weight, tgt, old, ref, adv, mask, matmul="cutlass")

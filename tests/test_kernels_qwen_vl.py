@@ -58,12 +58,17 @@ def test_smart_resize_matches_transformers():
 SIZES = [(60, 90), (57, 31), (100, 77), (29, 150), (8, 9)]
 
 
+@pytest.mark.parametrize("algorithm", ["two-pass", "one-pass"])
 @pytest.mark.parametrize("preset", ["qwen2-vl", "qwen3-vl"])
-def test_fused_matches_torch_reference(preset):
+def test_fused_matches_torch_reference(preset, algorithm, monkeypatch):
+    monkeypatch.setenv("VERM_QWEN_VL_ALGO", algorithm)
     rng = np.random.default_rng(1)
     cfg = dict(K.PRESETS[preset])
     cfg.update(min_pixels=cfg["patch_size"] ** 2 * 4, max_pixels=(cfg["patch_size"] * 6) ** 2)
-    imgs = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in SIZES]  # noise: worst case
+    f = cfg["patch_size"] * 2
+    # plus sides that keep their size (the two-pass kernel copies instead of resampling them)
+    sizes = SIZES + [(2 * f, 3 * f), (2 * f, 3 * f - 5), (3 * f - 4, 2 * f)]
+    imgs = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in sizes]  # noise: worst case
     imgs.append(rng.integers(0, 256, (40, 50), dtype=np.uint8))  # grayscale
     imgs.append(torch.from_numpy(rng.integers(0, 256, (45, 33, 4), dtype=np.uint8)).to(DEV))  # RGBA
     pv, thw = K.qwen_vl_preprocess(imgs, device=DEV, **cfg)
