@@ -62,10 +62,12 @@ def test_single_thread_vs_resvg(benchmark, suite):
     ours = benchmark.stats.stats.min
     results = _render_verm(cs, 1)
     native = sum(r.status == "ok" for r in results)
+    fallback = sum(r.status == "fallback" for r in results)
+    errors = len(cs) - native - fallback
     ratio = anchor / ours
     print(f"\nsuite ({len(cs)} files): verm 1 thread {ours * 1e3 / len(cs):.2f} ms/file "
-          f"({native} native, {len(cs) - native} fallback), resvg-py {anchor * 1e3 / len(cs):.2f} "
-          f"ms/file -> {ratio:.2f}x (target >= 5x)")
+          f"({native} native, {fallback} fallback, {errors} error), resvg-py "
+          f"{anchor * 1e3 / len(cs):.2f} ms/file -> {ratio:.2f}x (target >= 5x)")
     benchmark.extra_info.update(ratio_vs_resvg=ratio, native=native)
     assert ratio >= 5.0
 

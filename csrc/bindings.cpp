@@ -15,9 +15,9 @@ namespace {
 py::object to_array(batch::ItemResult& r) {
   if (r.status != batch::Status::Ok || r.rgba.empty()) return py::none();
   // Hand the buffer to numpy without copying: the capsule owns the vector.
-  auto vec = std::make_unique<std::vector<uint8_t>>(std::move(r.rgba));
+  auto vec = std::make_unique<batch::PixelBytes>(std::move(r.rgba));
   uint8_t* data = vec->data();
-  py::capsule owner(vec.get(), [](void* p) { std::unique_ptr<std::vector<uint8_t>>(static_cast<std::vector<uint8_t>*>(p)); });
+  py::capsule owner(vec.get(), [](void* p) { std::unique_ptr<batch::PixelBytes>(static_cast<batch::PixelBytes*>(p)); });
   vec.release();  // now owned by the capsule
   return py::array_t<uint8_t>({r.height, r.width, 4}, {r.width * 4, 4, 1}, data, owner);
 }

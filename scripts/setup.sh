@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config libfreetype-dev libharfbuzz-dev libpugixml-dev
-      libpng-dev libjpeg-dev zlib1g-dev python3-venv patchelf)
+      libpng-dev libjpeg-dev libwebp-dev zlib1g-dev python3-venv patchelf)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -13,8 +13,8 @@ import resvg_suite as S
 
 ISSUE_FLOORS = {"shapes": 95.0, "painting": 85.0, "paint-servers": 90.0, "structure": 80.0,
                 "masking": 85.0, "text": 50.0}
-NATIVE_FLOORS = {"shapes": 99.0, "painting": 97.5, "paint-servers": 99.0, "structure": 92.0,
-                 "masking": 99.0, "text": 84.0}
+NATIVE_FLOORS = {"shapes": 100.0, "painting": 99.5, "paint-servers": 100.0, "structure": 93.0,
+                 "masking": 100.0, "text": 84.5}
 assert all(NATIVE_FLOORS[f] >= ISSUE_FLOORS[f] for f in ISSUE_FLOORS)
 
 
@@ -38,8 +38,16 @@ def test_native_floors(native_scores) -> None:
 
 def test_native_never_errors_on_valid_suite_files(native_scores) -> None:
     # Suite files are valid SVG: a native miss must be a countable `unsupported`, not an error.
+    # The one error is structure/svg/negative-size.svg, which resvg rejects as well.
     errors = [f for f in native_scores["failures"] if f[1] == "error"]
-    assert len(errors) <= 10, errors[:10]
+    assert len(errors) <= 1, errors[:10]
+
+
+def test_no_suite_file_needs_the_fallback(native_scores) -> None:
+    # Every suite file is drawn natively: the resvg fallback (which holds the GIL) would be the
+    # serial part of a threaded batch.
+    unsupported = [f for f in native_scores["failures"] if f[1] == "unsupported"]
+    assert not unsupported, unsupported
 
 
 @pytest.mark.slow

@@ -36,6 +36,19 @@ def _jpeg_data_uri() -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _webp_data_uri(lossless: bool) -> str:
+    rng = np.random.default_rng(1)
+    img = np.zeros((24, 32, 4), np.uint8)
+    img[..., 0] = np.linspace(0, 255, 32, dtype=np.uint8)[None, :]
+    img[..., 1] = np.linspace(255, 0, 24, dtype=np.uint8)[:, None]
+    img[..., 2] = (rng.random((24, 32)) * 64).astype(np.uint8)
+    img[..., 3] = 255
+    img[:6, :6, 3] = 0  # a transparent corner (straight alpha must survive)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="WEBP", lossless=lossless, quality=90)
+    return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def _gif_data_uri() -> str:
     buf = io.BytesIO()
     Image.fromarray(np.full((4, 4, 3), 200, np.uint8)).save(buf, format="GIF")
@@ -143,6 +156,67 @@ DOCS = {
       <image x='10' y='10' width='80' height='60' href='{_png_data_uri()}' preserveAspectRatio='none'
              image-rendering='optimizeSpeed'/>
       <image x='100' y='100' width='90' height='90' xlink:href='{_jpeg_data_uri()}'/>""",
+    "webp_images": f"""
+      <image x='10' y='10' width='120' height='90' href='{_webp_data_uri(True)}'
+             preserveAspectRatio='none'/>
+      <image x='60' y='100' width='130' height='90' href='{_webp_data_uri(False)}'/>""",
+    # context-fill/-stroke resolving to a pattern: through `use` (its transform and the
+    # painted elements' own transforms are undone, as usvg does) and through markers.
+    "context_pattern_use": """
+      <pattern id='cp' patternUnits='userSpaceOnUse' width='20' height='20'>
+        <rect width='10' height='10' fill='grey'/><rect x='10' y='10' width='10' height='10'
+        fill='green'/></pattern>
+      <defs><g id='g1'><rect x='50' y='50' width='100' height='100' fill='context-fill'
+          stroke='context-stroke'/>
+        <path transform-origin='100 100' transform='rotate(90)' fill='context-fill'
+          stroke='context-stroke' d='M 100 15 l 50 160 l -130 -100 l 160 0 l -130 100 Z'/>
+        <path transform-origin='100 100' transform='scale(0.8)' fill='context-fill'
+          stroke='context-stroke' d='M 100 15 l 50 160 l -130 -100 l 160 0 l -130 100 Z'/></g></defs>
+      <use href='#g1' fill='url(#cp)' stroke='url(#cp)'/>""",
+    "context_pattern_bbox_units": """
+      <pattern id='cq' patternUnits='objectBoundingBox' width='0.25' height='0.25'>
+        <rect width='10' height='10' fill='green'/></pattern>
+      <defs><g id='g2'><circle cx='40' cy='40' r='30' fill='context-fill' stroke='context-stroke'
+        stroke-width='8' transform='scale(1.37)'/></g></defs>
+      <use href='#g2' fill='url(#cq)' stroke='url(#cq)' transform='translate(21.7 30) scale(1.45)'/>
+      <use href='#g2' x='97.3' fill='url(#cq)' stroke='none'/>""",
+    "context_pattern_marker": """
+      <pattern id='pm' patternUnits='userSpaceOnUse' width='16' height='16'
+               patternTransform='rotate(20) scale(1.1)'>
+        <rect width='8' height='8' fill='blue'/><circle cx='12' cy='12' r='4' fill='orange'/></pattern>
+      <marker id='mk' markerWidth='30' markerHeight='30' refX='15' refY='15'
+              orient='auto-start-reverse' markerUnits='userSpaceOnUse'>
+        <rect x='2' y='2' width='26' height='26' fill='context-stroke' stroke='context-fill'
+              stroke-width='3'/></marker>
+      <path d='M 30 30 L 170 60 L 100 170' fill='url(#pm)' stroke='url(#pm)' stroke-width='6'
+            marker-start='url(#mk)' marker-mid='url(#mk)' marker-end='url(#mk)'/>""",
+    # feImage with an image href fills the primitive subregion (preserveAspectRatio applies).
+    "fe_image": f"""
+      <filter id='fi1'><feImage href='{_png_data_uri()}' preserveAspectRatio='none'/></filter>
+      <filter id='fi2' primitiveUnits='objectBoundingBox'>
+        <feImage x='0.1' y='0.2' width='0.5' height='0.5' preserveAspectRatio='xMaxYMax slice'
+                 href='{_jpeg_data_uri()}'/></filter>
+      <filter id='fi3' filterUnits='userSpaceOnUse' x='0' y='100' width='200' height='100'>
+        <feImage x='13.3' y='117.7' width='77' height='61' href='{_png_data_uri()}'
+                 image-rendering='optimizeSpeed' result='img'/>
+        <feGaussianBlur stdDeviation='2'/>
+        <feComposite in2='SourceGraphic' operator='in'/></filter>
+      <rect x='15' y='10' width='80' height='70' fill='red' filter='url(#fi1)'/>
+      <rect x='110' y='10' width='80' height='80' fill='red' filter='url(#fi2)'/>
+      <circle cx='60' cy='150' r='40' fill='blue' filter='url(#fi3)'/>""",
+    "vertical_text_path": """
+      <path id='tp' d='M 20 100 C 35 135 85 135 100 100 C 115 65 165 65 180 100' fill='none'
+            stroke='gray'/>
+      <text font-family='sans-serif' font-size='20' writing-mode='tb'>
+        <textPath href='#tp'>Ab&#26085;&#26412;c-d</textPath></text>
+      <text font-family='serif' font-size='16' writing-mode='vertical-rl' text-anchor='middle'
+            transform='translate(0 60)'><textPath href='#tp' startOffset='50%'>vertical</textPath></text>""",
+    # resvg ignores unicode-bidi (its reference draws bidi-override text in bidi order).
+    "unicode_bidi": """
+      <text x='100' y='60' font-family='DejaVu Sans' font-size='14' text-anchor='middle'
+            unicode-bidi='bidi-override' direction='rtl'>This is "&#1502;&#1512;&#1495;&#1489;&#1488;" text.</text>
+      <text x='20' y='120' font-family='DejaVu Sans' font-size='16'><tspan
+            unicode-bidi='embed' direction='rtl'>abc &#1513;&#1500;&#1493;&#1501;</tspan> def</text>""",
     "text": """
       <text x='20' y='50' font-family='sans-serif' font-size='24' fill='#234'>Hello <tspan
         fill='crimson' font-weight='bold'>verm</tspan></text>
@@ -183,7 +257,7 @@ def test_output_size_follows_resvg(width, height, expected):
     ("<filter id='f'><feTurbulence baseFrequency='0.05'/></filter>"
      "<rect width='50' height='50' filter='url(#f)'/>", "filter:feTurbulence"),
     ("<filter id='f'><feImage href='#r'/></filter><rect id='r' width='9' height='9'/>"
-     "<rect width='50' height='50' filter='url(#f)'/>", "filter:feImage"),
+     "<rect width='50' height='50' filter='url(#f)'/>", "filter:feImage-element"),
     ("<rect width='50' height='50' style='filter: drop-shadow(2px 2px navy)'/>",
      "filter:feDropShadow-srgb"),
     (f"<image width='50' height='50' href='{_gif_data_uri()}'/>", "image:gif"),

@@ -13,6 +13,7 @@ AsyncSvgBatch::AsyncSvgBatch(std::vector<std::string> docs, SvgOptions opts, int
       results_(docs_.size()) {
   size_t hw = std::max(1u, std::thread::hardware_concurrency());
   size_t n = std::min(threads > 0 ? static_cast<size_t>(threads) : hw, docs_.size());
+  n_workers_ = n;  // set before any worker starts (work() reads it)
   workers_.reserve(n);
   for (size_t k = 0; k < n; ++k) workers_.emplace_back([this] { work(); });
 }
@@ -29,13 +30,25 @@ void AsyncSvgBatch::work() {
     ItemResult r = render_svg_item(docs_, i, opts_, dirs_);
     bool unsupported = r.status == Status::Unsupported;
     results_[i] = std::move(r);  // each index is written by exactly one worker
+    bool wake;
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++done_;
       if (unsupported) unsupported_.push_back(i);
+      wake = unsupported || done_ == docs_.size();
     }
-    cv_.notify_all();
+    // Waiters only care about a new unsupported item or the end: waking the caller's thread
+    // after every item would make it compete with the workers for the cores.
+    if (wake) cv_.notify_all();
   }
+#if defined(__GLIBC__)
+  // Workers leave freed layer buffers in their malloc arenas; hand them back to the OS so a
+  // long-running process's RSS tracks its live data rather than its peak batch. Done by the
+  // workers that finish while another is still rendering, so it costs no wall time; the last
+  // one skips it (an earlier one just did it) unless it is the only worker.
+  size_t finished = finished_workers_.fetch_add(1) + 1;
+  if (finished < n_workers_ || n_workers_ == 1) malloc_trim(0);
+#endif
 }
 
 std::pair<long, std::string> AsyncSvgBatch::next_unsupported() {
@@ -57,9 +70,6 @@ std::vector<ItemResult> AsyncSvgBatch::take_results() {
   }
   for (auto& t : workers_)
     if (t.joinable()) t.join();
-#if defined(__GLIBC__)
-  malloc_trim(0);  // see render_svgs
-#endif
   return std::move(results_);
 }
 

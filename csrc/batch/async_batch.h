@@ -39,6 +39,8 @@ class AsyncSvgBatch {
   std::vector<std::string> dirs_;
   std::vector<ItemResult> results_;
   std::atomic<size_t> next_{0};
+  size_t n_workers_ = 0;
+  std::atomic<size_t> finished_workers_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<size_t> unsupported_;

@@ -15,7 +15,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void composite_background(std::vector<uint8_t>& rgba, const scene::Color& bg) {
+void composite_background(PixelBytes& rgba, const scene::Color& bg) {
   const float br = bg.r, bgc = bg.g, bb = bg.b, ba = bg.a;
   for (size_t i = 0; i + 3 < rgba.size(); i += 4) {
     float a = rgba[i + 3] / 255.f;
@@ -44,7 +44,7 @@ ItemResult run_guarded(BuildScene&& build, const std::optional<scene::Color>& ba
     if (px > limits.max_pixels)
       throw InputError("output of " + std::to_string(sc.width) + "x" + std::to_string(sc.height) +
                        " pixels exceeds max_pixels=" + std::to_string(limits.max_pixels));
-    res.rgba.assign(px * 4, 0);
+    res.rgba.resize(px * 4);  // uninitialised: raster::render writes every byte
     raster::render(sc, res.rgba.data(), limits);
     if (background) composite_background(res.rgba, *background);
     res.width = sc.width;

@@ -2,6 +2,9 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,11 +18,32 @@ namespace verm::batch {
 
 enum class Status : int { Ok = 0, Unsupported = 1, Error = 2 };
 
+// Allocator whose resize() leaves new elements uninitialised: the raster writes every output
+// byte, so zero-filling the buffer first would only touch each page one extra time.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind { using other = DefaultInitAllocator<U>; };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    std::allocator_traits<std::allocator<T>>::construct(static_cast<std::allocator<T>&>(*this), p,
+                                                        std::forward<Args>(args)...);
+  }
+};
+using PixelBytes = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
+
 struct ItemResult {
   Status status = Status::Ok;
   std::string message;          // reason key for Unsupported, cause for Error
   int width = 0, height = 0;
-  std::vector<uint8_t> rgba;    // straight alpha, width*height*4 (empty unless Ok)
+  PixelBytes rgba;              // straight alpha, width*height*4 (empty unless Ok)
   double seconds = 0;
 };
 

@@ -238,7 +238,36 @@ void to_rgba8(const Layer& l, uint8_t* out) {
   const float lo = 0.5f / 255.f;
 #if defined(__SSE2__)
   const __m128 zero = _mm_setzero_ps(), max = _mm_set1_ps(255.f), half = _mm_set1_ps(0.5f);
-  for (size_t i = 0; i < n; ++i, p += 4, out += 4) {
+  const __m128 one = _mm_set1_ps(1.f), vlo = _mm_set1_ps(lo), v255 = _mm_set1_ps(255.f);
+  size_t i = 0;
+  // Four pixels at a time (same float operations as the one-pixel loop below, so the bytes
+  // are identical): transpose to planes, unpremultiply, round, transpose back and pack.
+  for (; i + 4 <= n; i += 4, p += 16, out += 16) {
+    __m128 r = _mm_loadu_ps(p), g = _mm_loadu_ps(p + 4), b = _mm_loadu_ps(p + 8),
+           a = _mm_loadu_ps(p + 12);
+    _MM_TRANSPOSE4_PS(r, g, b, a);
+    a = _mm_min_ps(one, a);  // keeps NaN (transparent below), as std::min(a, 1.f) does
+    const __m128 vis = _mm_cmpgt_ps(a, vlo);  // false for NaN too
+    if (_mm_movemask_ps(vis) == 0) {  // all transparent (the common case)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_setzero_si128());
+      continue;
+    }
+    const __m128 k = _mm_div_ps(v255, a);
+    auto chan = [&](__m128 c, __m128 f) {
+      c = _mm_add_ps(_mm_min_ps(_mm_max_ps(_mm_mul_ps(c, f), zero), max), half);
+      return _mm_and_ps(c, vis);  // transparent pixels -> 0
+    };
+    r = chan(r, k);
+    g = chan(g, k);
+    b = chan(b, k);
+    a = chan(a, v255);
+    _MM_TRANSPOSE4_PS(r, g, b, a);  // back to pixel order: r = pixel 0 (r, g, b, a), ...
+    __m128i c0 = _mm_cvttps_epi32(r), c1 = _mm_cvttps_epi32(g), c2 = _mm_cvttps_epi32(b),
+            c3 = _mm_cvttps_epi32(a);
+    __m128i lo16 = _mm_packs_epi32(c0, c1), hi16 = _mm_packs_epi32(c2, c3);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(lo16, hi16));
+  }
+  for (; i < n; ++i, p += 4, out += 4) {
     const float a = std::min(p[3], 1.f);
     if (!(a > lo)) {  // transparent (the common case): no colour work at all
       std::memset(out, 0, 4);

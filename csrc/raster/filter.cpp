@@ -414,8 +414,13 @@ class Runner {
     }
     if (auto* fe = std::get_if<FeImage>(&prim.kind)) {
       auto px = blank();
+      // As resvg: the content (placed at the subregion in user space) is drawn scaled only, with
+      // the subregion's origin snapped to its integer pixel.
       if (fe->content && ctx_.render_image)
-        ctx_.render_image(*fe->content, Transform::translate(-region_.x, -region_.y) * ts_, *px);
+        ctx_.render_image(*fe->content,
+                          Transform::translate(sub.x, sub.y) * Transform::scale(sx, sy) *
+                              Transform::translate(-prim.subregion.x, -prim.subregion.y),
+                          *px);
       return {px, {0, 0, region_.w, region_.h}, ColorSpace::SRGB};
     }
     throw Unsupported("raster:filter-primitive");

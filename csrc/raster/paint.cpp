@@ -83,7 +83,7 @@ Shader Shader::radial(const scene::RadialGradient& g, const Transform& ts, float
 }
 
 Shader Shader::image(std::shared_ptr<const Layer> img, const Transform& ts, Filter filter,
-                     bool repeat, float opacity) {
+                     bool repeat, float opacity, bool always_filter) {
   Shader s;
   if (!img || img->empty() || !ts.is_invertible() || !(opacity > 0)) return s;
   s.kind_ = Kind::Image;
@@ -91,7 +91,7 @@ Shader Shader::image(std::shared_ptr<const Layer> img, const Transform& ts, Filt
   s.inv_ = ts.inverted();
   // As tiny-skia: a translate-only mapping samples pixels as they are (no filtering blur).
   const double eps = 1e-6;
-  if (std::fabs(ts.a - 1) < eps && std::fabs(ts.d - 1) < eps && std::fabs(ts.b) < eps &&
+  if (!always_filter && std::fabs(ts.a - 1) < eps && std::fabs(ts.d - 1) < eps && std::fabs(ts.b) < eps &&
       std::fabs(ts.c) < eps)
     filter = Filter::Nearest;
   s.filter_ = filter;

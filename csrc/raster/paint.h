@@ -24,7 +24,7 @@ class Shader {
   static Shader radial(const scene::RadialGradient& g, const Transform& ts, float opacity);
   // `img_to_target` maps image pixel space (0..w, 0..h) to target pixels.
   static Shader image(std::shared_ptr<const Layer> img, const Transform& img_to_target,
-                      Filter filter, bool repeat, float opacity);
+                      Filter filter, bool repeat, float opacity, bool always_filter = false);
 
   Kind kind() const { return kind_; }
   bool is_solid() const { return kind_ == Kind::Solid; }

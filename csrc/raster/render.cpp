@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/f32_transform.h"
 #include "raster/composite.h"
 #include "raster/coverage.h"
 #include "raster/filter.h"
@@ -42,6 +43,35 @@ double stroke_pad(const Stroke& s) {
   double k = 1.5;
   if (s.join == LineJoin::Miter || s.join == LineJoin::MiterClip) k = std::max(k, s.miter_limit);
   return hw * k;
+}
+
+// resvg builds a remapped context pattern's shader transform in f32 (tiny-skia's Transform:
+// concat through f64 products, invert through an f64 determinant) and samples the tile
+// unfiltered only when the inverse of that transform is exactly a translation. A remap that
+// cancels out in exact arithmetic usually leaves f32 residue, which switches the bicubic filter
+// on; this replays that arithmetic so the same choice is made here.
+// `ts` maps the painted element's user space to device pixels.
+bool f32_pattern_is_translate(const Pattern& p, const Transform& ts) {
+  // usvg: rev = (A^-1 C)^-1 with A, C the context's and the painted element's abs transforms.
+  F32Ts c = F32Ts::from(p.abs_ts);
+  auto a_inv = f32_invert(F32Ts::from(p.context_abs_ts));
+  if (!a_inv) return false;
+  auto rev = f32_invert(f32_concat(*a_inv, c));
+  if (!rev) return false;
+  F32Ts pat = f32_concat(*rev, F32Ts::from(p.base_transform));
+  // resvg's device transform is accumulated in f32 too: root (document -> device) . C.
+  if (!p.abs_ts.is_invertible()) return false;
+  F32Ts dev = f32_concat(F32Ts::from(ts * p.abs_ts.inverted()), c);
+  F32Ts full = f32_concat(dev, pat);
+  float sx = static_cast<float>(std::sqrt(static_cast<double>(full.sx) * full.sx +
+                                          static_cast<double>(full.kx) * full.kx));
+  float sy = static_cast<float>(std::sqrt(static_cast<double>(full.ky) * full.ky +
+                                          static_cast<double>(full.sy) * full.sy));
+  if (!(sx > 0) || !(sy > 0)) return false;
+  F32Ts rect_ts{1, 0, 0, 1, static_cast<float>(p.rect.x), static_cast<float>(p.rect.y)};
+  F32Ts shader = f32_concat(f32_concat(pat, rect_ts), F32Ts{1.f / sx, 0, 0, 1.f / sy, 0, 0});
+  auto inv = f32_invert(f32_concat(dev, shader));
+  return inv && inv->translate_only();
 }
 
 class Renderer {
@@ -317,7 +347,8 @@ class Renderer {
     draw_group(*p.content, tile_ts, *tile, 0, 0);
     Transform tile_to_target =
         full * Transform::translate(p.rect.x, p.rect.y) * Transform::scale(1 / sx, 1 / sy);
-    return Shader::image(tile, tile_to_target, Filter::Bicubic, true, opacity);
+    bool always_filter = p.remapped && !f32_pattern_is_translate(p, ts);
+    return Shader::image(tile, tile_to_target, Filter::Bicubic, true, opacity, always_filter);
   }
 
   // ---- clipping and masking ----------------------------------------------------------

@@ -62,6 +62,13 @@ struct Pattern {
   Rect rect;
   Transform transform;
   std::shared_ptr<const Group> content;
+  // Context paint (context-fill/-stroke): `transform` already maps from the context element's
+  // user space. The transforms below let the raster decide, as resvg's f32 arithmetic does,
+  // whether the tile is sampled with or without filtering (core/f32_transform.h).
+  bool remapped = false;
+  Transform base_transform;  // `transform` before the remap
+  Transform abs_ts;          // the painted element's user space -> the document's (f32)
+  Transform context_abs_ts;  // the context element's user space -> the document's (f32)
 };
 
 using Paint = std::variant<Color, LinearGradient, RadialGradient, Pattern>;
@@ -152,7 +159,9 @@ struct FeComposite {
 struct FeMerge { std::vector<FilterInput> inputs; };
 struct FeBlend { FilterInput in1, in2; BlendMode mode = BlendMode::Normal; };
 struct FeDropShadow { FilterInput in; double dx = 2, dy = 2, std_dev_x = 2, std_dev_y = 2; Color color; };
-struct FeImage { std::shared_ptr<const Group> content; };  // rendered in user space
+// `content` is in user space, placed at the primitive's subregion; the raster draws it scaled
+// (no rotation/skew) from the subregion's integer pixel origin, as resvg does.
+struct FeImage { std::shared_ptr<const Group> content; };
 struct FeTile { FilterInput in; };
 struct FeComponentTransfer {
   FilterInput in;

@@ -331,12 +331,8 @@ void Converter::convert_text(NodeId tn, const State& st, scene::Group& parent) {
     }
     if (in_tp && !tp) continue;  // invalid textPath: characters skipped
 
-    // Properties the layout input cannot carry: report instead of drawing them wrong.
-    {
-      std::string_view bidi = find_str(el, AId::UnicodeBidi);
-      if (bidi == "bidi-override" || bidi == "isolate-override" || bidi == "plaintext")
-        throw Unsupported("text:unicode-bidi");
-    }
+    // `unicode-bidi` is ignored, as resvg ignores it: its layout runs the plain bidi algorithm
+    // on the text (the suite's reference draws bidi-override text in logical bidi order).
     text::TextSpan sp;
     sp.start = node_byte_offset[i];
     sp.end = node_byte_offset[i] + nodes[i].text.size();

@@ -179,6 +179,7 @@ void Converter::convert_group(NodeId n, const State& st, bool force, scene::Grou
   {
     State cs = st;
     cs.ctx_ts = st.ctx_ts * g.transform;
+    cs.abs_ts = f32_abs(st.abs_ts, g.transform);
     collect(g, cs);
   }
 
@@ -383,12 +384,14 @@ void Converter::convert_use(NodeId n, const State& st, scene::Group& parent) {
     scene::Group g = clip_element(*clip, orig_ts);
     State cs = ust;
     cs.ctx_ts = Transform{};
+    cs.abs_ts = cs.ctx_abs_ts = f32_abs(st.abs_ts, orig_ts);
     content(cs, g);
     if (g.children.empty()) return;
     parent.children.push_back(make_node(std::move(g)));
     return;
   }
   ust.ctx_ts = orig_ts.inverted();
+  ust.ctx_abs_ts = f32_abs(st.abs_ts, orig_ts);
   convert_group(
       n, ust, !orig_ts.is_identity(), parent,
       [&](scene::Group& g, const State& cs) {
@@ -419,6 +422,7 @@ void Converter::convert_svg(NodeId n, const State& st, scene::Group& parent) {
   if (auto clip = get_clip_rect(*this, n, n, st)) {
     scene::Group g = clip_element(*clip, orig_ts);
     nst.ctx_ts = st.ctx_ts * orig_ts;
+    nst.abs_ts = f32_abs(st.abs_ts, orig_ts);
     use_children(n, new_ts, nst, g);
     if (g.children.empty()) return;
     parent.children.push_back(make_node(std::move(g)));

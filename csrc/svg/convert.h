@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/f32_transform.h"
 #include "core/status.h"
 #include "scene/display_list.h"
 #include "svg/svg.h"
@@ -37,6 +38,9 @@ struct State {
   std::optional<double> use_w, use_h;    // size of the referencing `use` (nested svg)
   std::shared_ptr<const ContextPaint> context;
   Transform ctx_ts;  // maps the current user space to the context element's user space
+  // The current user space and the context element's -> the document's, accumulated in f32 as
+  // usvg's abs_transform is (see core/f32_transform.h).
+  Transform abs_ts, ctx_abs_ts;
   bool measuring = false;  // inside a bbox-measuring pass (no nested measuring passes)
 };
 
@@ -143,6 +147,11 @@ class Converter {
 
   // ---- image.cpp
   void convert_image(NodeId n, const State& st, scene::Group& parent);
+  // Reads an image href (data: URI or a file inside resources_dir); false: nothing to draw.
+  bool load_href_bytes(std::string_view href, std::vector<uint8_t>& bytes, bool& svg_doc) const;
+  // feImage with a raster image href: the image placed in `subregion` (user space); nullptr
+  // when there is nothing to draw (a transparent result, as resvg).
+  std::shared_ptr<const scene::Group> fe_image_content(NodeId fe, const Rect& subregion);
 
   // ---- marker.cpp
   bool has_markers(NodeId n) const;

@@ -524,6 +524,9 @@ bool Converter::convert_filters(NodeId n, const State& st, const std::optional<R
           p.kind = ct;
           break;
         }
+        case EId::FeImage:
+          p.kind = scene::FeImage{fe_image_content(fe, sub)};
+          break;
         case EId::FeMorphology: {
           scene::FeMorphology mo;
           mo.in = resolve_input(*this, fe, AId::In, prims);

@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <jpeglib.h>
+#if defined(VERM_HAVE_WEBP)
+#include <webp/decode.h>
+#endif
 #include <zlib.h>
 
 #include "svg/convert.h"
@@ -267,6 +270,27 @@ bool decode_jpeg(const std::vector<uint8_t>& data, size_t max_pixels, DecodedIma
   return decode_jpeg_impl(data, max_pixels, pixels, out);
 }
 
+#if defined(VERM_HAVE_WEBP)
+// Lossy or lossless WebP (still image; for an animation libwebp's simple API gives nothing and
+// the image is not drawn). Output is straight-alpha RGBA, as the other decoders give.
+bool decode_webp(const std::vector<uint8_t>& data, size_t max_pixels, DecodedImage& out) {
+  WebPBitstreamFeatures feat;
+  if (WebPGetFeatures(data.data(), data.size(), &feat) != VP8_STATUS_OK) return false;
+  if (feat.has_animation) throw Unsupported("image:webp-animation");
+  if (feat.width <= 0 || feat.height <= 0) return false;
+  size_t w = static_cast<size_t>(feat.width), h = static_cast<size_t>(feat.height);
+  if (w * h > max_pixels) throw InputError("SVG: embedded image exceeds max_pixels");
+  std::vector<uint8_t> pixels(w * h * 4);
+  if (!WebPDecodeRGBAInto(data.data(), data.size(), pixels.data(), pixels.size(),
+                          static_cast<int>(w * 4)))
+    return false;
+  out.width = static_cast<int>(w);
+  out.height = static_cast<int>(h);
+  out.rgba = std::make_shared<const std::vector<uint8_t>>(std::move(pixels));
+  return true;
+}
+#endif
+
 }  // namespace
 
 // Decodes raster bytes by their signature. false: not decodable (element not drawn).
@@ -279,8 +303,13 @@ bool decode_image(const std::vector<uint8_t>& data, size_t max_pixels, DecodedIm
                            std::memcmp(data.data(), "GIF89a", 6) == 0))
     throw Unsupported("image:gif");
   if (data.size() >= 12 && std::memcmp(data.data(), "RIFF", 4) == 0 &&
-      std::memcmp(data.data() + 8, "WEBP", 4) == 0)
+      std::memcmp(data.data() + 8, "WEBP", 4) == 0) {
+#if defined(VERM_HAVE_WEBP)
+    return decode_webp(data, max_pixels, out);
+#else
     throw Unsupported("image:webp");
+#endif
+  }
   // Anything else that looks like SVG (text, gzip) is a nested document.
   if (data.size() >= 2 && data[0] == 0x1F && data[1] == 0x8B) throw Unsupported("image:svg");
   std::string_view head(reinterpret_cast<const char*>(data.data()), std::min<size_t>(data.size(), 4096));
@@ -320,18 +349,15 @@ bool gunzip(const std::vector<uint8_t>& in, size_t cap, std::string& out) {
 
 }  // namespace
 
-void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
-  const std::string* hp = doc_.attr(n, AId::Href);
-  if (!hp) return;
+bool Converter::load_href_bytes(std::string_view href, std::vector<uint8_t>& bytes,
+                                bool& svg_doc) const {
   // Nested SVG documents draw only data: images, never files (as resvg), up to 4 levels.
-  if (opts_.nested > 0 && trim(*hp).rfind("data:", 0) != 0) return;
-  if (opts_.nested >= 4) return;
-  std::string_view href = trim(*hp);
-  std::vector<uint8_t> bytes;
-  bool svg_doc = false;
+  if (opts_.nested > 0 && href.rfind("data:", 0) != 0) return false;
+  if (opts_.nested >= 4) return false;
+  svg_doc = false;
   if (href.rfind("data:", 0) == 0) {
     size_t comma = href.find(',');
-    if (comma == std::string_view::npos) return;
+    if (comma == std::string_view::npos) return false;
     std::string_view meta = href.substr(5, comma - 5);
     std::string_view payload = href.substr(comma + 1);
     bool b64 = meta.size() >= 7 && meta.substr(meta.size() - 7) == ";base64";
@@ -341,24 +367,86 @@ void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
     if (!(mime.empty() || mime == "image/png" || mime == "image/jpeg" || mime == "image/jpg" ||
           mime == "text/plain" || mime == "image/gif" || mime == "image/webp" ||
           mime == "image/svg+xml"))
-      return;  // resvg draws nothing for other types
+      return false;  // resvg draws nothing for other types
   } else {
-    if (is_url(href) && href.rfind("file:", 0) != 0) return;  // never fetched: nothing drawn
+    if (is_url(href) && href.rfind("file:", 0) != 0) return false;  // never fetched
     std::string_view pathpart = href.substr(0, href.find('#'));
     fs::path p = resolve_local_href(pathpart, opts_.resources_dir);
-    if (p.empty()) return;
+    if (p.empty()) return false;
     std::string ext = p.extension().string();
     for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (ext == ".svg" || ext == ".svgz") svg_doc = true;
     std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) return;  // missing: nothing drawn
+    if (!fs::is_regular_file(p, ec)) return false;  // missing: nothing drawn
     auto size = fs::file_size(p, ec);
     if (ec || size > opts_.limits.max_input_bytes)
       throw InputError("SVG: image file is larger than max_input_bytes");
     std::ifstream f(p, std::ios::binary);
     bytes.resize(size);
-    if (size && !f.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size))) return;
+    if (size && !f.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
+      return false;
   }
+  return true;
+}
+
+static Rect image_view(const Rect& rect, double aw, double ah, const AspectRatio& ar) {
+  double vw = rect.w, vh = rect.h;
+  if (ar.align != AspectRatio::Align::None) {
+    double s = ar.slice ? std::max(rect.w / aw, rect.h / ah) : std::min(rect.w / aw, rect.h / ah);
+    vw = aw * s;
+    vh = ah * s;
+  }
+  double dx = rect.w - vw, dy = rect.h - vh, vx = rect.x, vy = rect.y;
+  using A = AspectRatio::Align;
+  switch (ar.align) {
+    case A::XMidYMin: case A::XMidYMid: case A::XMidYMax: vx += dx / 2; break;
+    case A::XMaxYMin: case A::XMaxYMid: case A::XMaxYMax: vx += dx; break;
+    default: break;
+  }
+  switch (ar.align) {
+    case A::XMinYMid: case A::XMidYMid: case A::XMaxYMid: vy += dy / 2; break;
+    case A::XMinYMax: case A::XMidYMax: case A::XMaxYMax: vy += dy; break;
+    default: break;
+  }
+  return {vx, vy, vw, vh};
+}
+
+std::shared_ptr<const scene::Group> Converter::fe_image_content(NodeId fe, const Rect& subregion) {
+  const std::string* hp = doc_.attr(fe, AId::Href);
+  if (!hp) return nullptr;  // resvg: a transparent result
+  std::string_view href = trim(*hp);
+  // usvg renders a referenced element through its own conversion rules; not reproduced yet.
+  if (!href.empty() && href[0] == '#') throw Unsupported("filter:feImage-element");
+  std::vector<uint8_t> bytes;
+  bool svg_doc = false;
+  if (!load_href_bytes(href, bytes, svg_doc)) return nullptr;
+  bool is_png_or_jpeg = bytes.size() >= 3 && ((bytes[0] == 0x89 && bytes[1] == 'P') ||
+                                              (bytes[0] == 0xFF && bytes[1] == 0xD8));
+  if (!is_png_or_jpeg && (svg_doc || looks_like_svg(bytes))) throw Unsupported("filter:feImage-svg");
+  DecodedImage img;
+  if (!decode_image(bytes, opts_.limits.max_pixels, img)) return nullptr;
+  std::string_view ir = find_str(fe, AId::ImageRendering);
+  // The image fills the primitive subregion (usvg: an image node at the subregion).
+  AspectRatio ar = aspect(fe);
+  scene::ImageNode in;
+  in.width = img.width;
+  in.height = img.height;
+  in.rgba = img.rgba;
+  in.view = image_view(subregion, img.width, img.height, ar);
+  if (ar.slice) in.clip = subregion;
+  in.smooth = !(ir == "optimizeSpeed" || ir == "pixelated" || ir == "crisp-edges");
+  auto g = std::make_shared<scene::Group>();
+  g->children.push_back(make_node(std::move(in)));
+  return g;
+}
+
+void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
+  const std::string* hp = doc_.attr(n, AId::Href);
+  if (!hp) return;
+  std::string_view href = trim(*hp);
+  std::vector<uint8_t> bytes;
+  bool svg_doc = false;
+  if (!load_href_bytes(href, bytes, svg_doc)) return;
   DecodedImage img;
   std::optional<scene::Group> vector;  // nested SVG document
   double aw = 0, ah = 0;
@@ -404,24 +492,8 @@ void Converter::convert_image(NodeId n, const State& st, scene::Group& parent) {
   if (!(w > 0) || !(h > 0)) return;
   Rect rect{x, y, w, h};
   AspectRatio ar = aspect(n);
-  double vw = w, vh = h;
-  if (ar.align != AspectRatio::Align::None) {
-    double s = ar.slice ? std::max(w / aw, h / ah) : std::min(w / aw, h / ah);
-    vw = aw * s;
-    vh = ah * s;
-  }
-  double dx = w - vw, dy = h - vh, vx = x, vy = y;
-  using A = AspectRatio::Align;
-  switch (ar.align) {
-    case A::XMidYMin: case A::XMidYMid: case A::XMidYMax: vx += dx / 2; break;
-    case A::XMaxYMin: case A::XMaxYMid: case A::XMaxYMax: vx += dx; break;
-    default: break;
-  }
-  switch (ar.align) {
-    case A::XMinYMid: case A::XMidYMid: case A::XMaxYMid: vy += dy / 2; break;
-    case A::XMinYMax: case A::XMidYMax: case A::XMaxYMax: vy += dy; break;
-    default: break;
-  }
+  Rect view = image_view(rect, aw, ah, ar);
+  double vx = view.x, vy = view.y, vw = view.w, vh = view.h;
   if (vector) {
     // The nested document scaled into the aligned view box, clipped by the image rect for slice.
     scene::Group g;

@@ -267,6 +267,8 @@ void Converter::convert_markers(NodeId n, const Path& path, const State& st, sce
       g.clip_path = clip_path;
       State inst = mst;
       inst.ctx_ts = ts;  // marker content -> the path's user space (the context's space)
+      inst.abs_ts = f32_abs(mst.abs_ts, ts);
+      inst.ctx_abs_ts = mst.abs_ts;
       convert_children(m, inst, g);
       if (!g.children.empty()) out.children.push_back(make_node(std::move(g)));
     };

@@ -304,14 +304,18 @@ bool Converter::convert_paint(NodeId n, AId aid, bool has_bbox, const Rect& bbox
           out = scene::Color{0, 0, 0, 1};
           return true;
         }
-        // resvg places context patterns with a phase this converter does not reproduce yet.
-        if (std::holds_alternative<scene::Pattern>(p)) throw Unsupported("painting:context-pattern");
         // The paint lives in the context element's user space: map it into ours.
         if (!st.ctx_ts.is_invertible()) return false;
         Transform to_local = st.ctx_ts.inverted();
         if (auto* lg = std::get_if<scene::LinearGradient>(&p)) lg->transform = to_local * lg->transform;
         else if (auto* rg = std::get_if<scene::RadialGradient>(&p)) rg->transform = to_local * rg->transform;
-        else if (auto* pt = std::get_if<scene::Pattern>(&p)) pt->transform = to_local * pt->transform;
+        else if (auto* pt = std::get_if<scene::Pattern>(&p)) {
+          pt->remapped = true;
+          pt->abs_ts = st.abs_ts;
+          pt->context_abs_ts = st.ctx_abs_ts;
+          pt->base_transform = pt->transform;
+          pt->transform = to_local * pt->transform;
+        }
       }
       out = std::move(p);  // usvg takes only the paint; the context's opacity is not carried over
       return true;

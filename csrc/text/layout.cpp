@@ -461,9 +461,8 @@ TextLayout layout_text(const TextInput& in, const FontDB& db) {
     return cp < in.positions.size() ? &in.positions[cp] : nullptr;
   };
   if (db.face_count() == 0) throw Unsupported("text:no-fonts");
-  if (in.vertical)
-    for (const TextSpan& sp : in.spans)
-      if (sp.text_path) throw Unsupported("text:vertical-textPath");
+  // Vertical text on a path: clusters keep their vertical-mode transforms (upright CJK
+  // rotated, others on the baseline) and are placed along the path, as usvg does.
 
   // ---- chunks (as usvg's collect_text_chunks) -----------------------------------------
   std::vector<Chunk> chunks;
