@@ -171,6 +171,45 @@ def family_report(pairs, critiques) -> dict:
     return {k: f"{v[0]}/{v[1]}" for k, v in sorted(out.items())}
 
 
+def pair_miss(pr, cr) -> tuple[int, int]:
+    """(category count mismatches, |severity-sum difference|) of one pair: how badly it was judged."""
+    cats = CATEGORIES[pr["kind"]]
+    miss = sum(abs(sum(1 for e in pr["errors"] if e.category == c) - sum(1 for e in cr.errors if e.category == c))
+               for c in cats)
+    return miss, abs(sum(e.severity for e in pr["errors"]) - cr.severity_sum)
+
+
+def dump_worst(pairs, critiques, out_dir, k: int = 20) -> list[dict]:
+    """Write the ``k`` worst-judged pairs (most category mismatches, then severity gap) as
+    side-by-side PNGs (GT left, prediction right) plus ``worst.json`` with expected vs found errors."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from verm.critic.base import to_rgb
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    order = sorted(range(len(pairs)), key=lambda i: pair_miss(pairs[i], critiques[i]), reverse=True)[:k]
+    rows = []
+    for rank, i in enumerate(order):
+        pr, cr = pairs[i], critiques[i]
+        g, p = to_rgb(pr["gt"]), to_rgb(pr["pred"])
+        h = max(g.shape[0], p.shape[0])
+        canvas = np.full((h, g.shape[1] + p.shape[1] + 8, 3), 128, np.uint8)
+        canvas[:g.shape[0], :g.shape[1]] = g
+        canvas[:p.shape[0], g.shape[1] + 8:] = p
+        name = f"{rank:02d}_{pr['kind']}_{i}.png"
+        Image.fromarray(canvas).save(out / name)
+        miss, sev_gap = pair_miss(pr, cr)
+        rows.append({"image": name, "index": i, "kind": pr["kind"], "families": pr["families"],
+                     "nuisance": pr["nuisance"], "category_mismatches": miss, "severity_gap": sev_gap,
+                     "expected": [e.to_dict() for e in pr["errors"]],
+                     "found": [e.to_dict() for e in cr.errors]})
+    (out / "worst.json").write_text(json.dumps(rows, indent=1))
+    return rows
+
+
 def _square(img, side=336):
     from PIL import Image
 
@@ -215,6 +254,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--kinds", default="chart,table,svg")
     ap.add_argument("--json", action="store_true", help="print the full metrics as JSON")
+    ap.add_argument("--dump-worst", metavar="DIR", default=None,
+                    help="write the worst-judged pairs as side-by-side PNGs plus worst.json "
+                         "(expected vs found errors) into DIR")
+    ap.add_argument("--worst", type=int, default=20, help="how many pairs --dump-worst writes (default 20)")
     args = ap.parse_args(argv)
     from verm.critic.pixel import PixelCritic
 
@@ -226,6 +269,9 @@ def main(argv=None) -> int:
     crits = critic.critique_batch([(p["gt"], p["pred"], p["kind"]) for p in pairs])
     t_crit = time.perf_counter() - t0
     res = score(pairs, crits)
+    if args.dump_worst:
+        rows = dump_worst(pairs, crits, args.dump_worst, args.worst)
+        print(f"wrote {len(rows)} worst pairs to {args.dump_worst}")
     sp = speed_pairs(60)
     t0, c0 = time.perf_counter(), time.process_time()
     critic.critique_batch(sp)

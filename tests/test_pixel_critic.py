@@ -181,3 +181,174 @@ def test_injected_instruction_in_chart_title_and_table_cell(render, critic):
     c1, c2 = critic.critique_batch([(cg, cp, "chart"), (tg, tp, "table")])
     assert any(e.category == "text_error" for e in c1.errors)
     assert any(e.category == "text_error" and e.location == "row 2, column 1" for e in c2.errors)
+
+
+def _nuisance(img: np.ndarray, scale: float, jpeg: bool = True) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    im = Image.fromarray(img).convert("RGB")
+    im = im.resize((round(im.width * scale), round(im.height * scale)), Image.BICUBIC)
+    if jpeg:
+        buf = io.BytesIO()
+        im.save(buf, format="JPEG", quality=75)
+        im = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    return np.asarray(im)
+
+
+def _table_pair(render, t_gt: dict, t_pred: dict):
+    g, p = render("table", [table_gen.table_code(t_gt), table_gen.table_code(t_pred)], [t_gt["fmt"]] * 2)
+    return g, p
+
+
+def test_table_structural_change_after_rescale_reports_only_the_change(render, critic):
+    """A duplicated column or dropped row in a rescaled + JPEG prediction: the scale comes from the
+    canvas side that agrees with the grid (not the coarse row pitch), so bold header cells and
+    body cells are not reported as changed too."""
+    import copy
+
+    for seed in range(4):
+        t = table_gen.generate_table(random.Random(100 + seed), "html")
+        dup = copy.deepcopy(t)
+        for key in ("header", "types", "args", "align"):
+            dup[key].insert(2, dup[key][1])
+        for row in dup["rows"]:
+            row.insert(2, row[1])
+        drop = copy.deepcopy(t)
+        drop["rows"].pop(1)
+        for pred, want in ((dup, "columns"), (drop, "rows")):
+            g, p = _table_pair(render, t, pred)
+            for s in (0.82, 1.2):
+                errs = critic.critique(g, _nuisance(p, s), "table").errors
+                assert [e.location for e in errs] == [want], (seed, s, [e.to_dict() for e in errs])
+
+
+def test_table_wider_header_is_a_text_error_not_an_alignment_change(render, critic):
+    """A longer header widens its column, which moves the centred/right-aligned numbers below it;
+    the text keeps its offset from the cell's centre/right edge, so only the header is reported."""
+    import copy
+
+    found = 0
+    for seed in range(12):
+        t = table_gen.generate_table(random.Random(200 + seed), "html")
+        cols = [c for c in range(1, len(t["header"])) if t["align"][c] != "left"]
+        if not cols:
+            continue
+        c = cols[0]
+        pred = copy.deepcopy(t)
+        pred["header"][c] = t["header"][c] + " (estimated total)"
+        g, p = _table_pair(render, t, pred)
+        errs = critic.critique(g, p, "table").errors
+        assert [(e.category, e.location) for e in errs] == [("text_error", f"header row, column {c + 1}")], \
+            [e.to_dict() for e in errs]
+        found += 1
+    assert found >= 3
+
+
+def test_table_numeric_column_that_fills_its_width(render, critic):
+    """A right-aligned numeric column whose widest value fills the column: the alignment is read
+    from all of the column's text boxes (header included), so an edited number is numeric_error."""
+    import copy
+
+    t = {"fmt": "html", "header": ["Product", "Units", "Status"], "types": ["text", "int", "text"],
+         "args": [None, None, None], "align": ["left", "right", "left"], "spans": [], "caption": None,
+         "rows": [["Laptop", "4,102", "Open"], ["Tablet", "33", "Paused"], ["Mouse", "4,941", "Open"],
+                  ["Stylus", "3,453", "Closed"]]}
+    pred = copy.deepcopy(t)
+    pred["rows"][0][1] = "1,371"
+    g, p = _table_pair(render, t, pred)
+    errs = critic.critique(g, p, "table").errors
+    assert [(e.category, e.location) for e in errs] == [("numeric_error", "row 1, column 2")]
+
+
+def test_table_one_letter_typo_is_found(render, critic):
+    """Same-width one-letter typos ("Keyboard" -> "Keyeoard") survive the sub-pixel aligned cell
+    comparison, with and without JPEG."""
+    import copy
+
+    t = {"fmt": "html", "header": ["Product", "Status"], "types": ["text", "text"], "args": [None, None],
+         "align": ["left", "left"], "spans": [], "caption": None,
+         "rows": [["Keyboard", "Active"], ["Monitor", "Pending"], ["Router", "Closed"]]}
+    pred = copy.deepcopy(t)
+    pred["rows"][0][0] = "Keyeoard"
+    pred["rows"][1][1] = "Peeding"
+    g, p = _table_pair(render, t, pred)
+    for q in (p, _nuisance(p, 1.0)):
+        errs = critic.critique(g, q, "table").errors
+        assert sorted(e.location for e in errs) == ["row 1, column 1", "row 2, column 2"]
+        assert all(e.category == "text_error" for e in errs)
+
+
+def _svg(body: str, size: int = 336) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}">'
+            f'<rect width="{size}" height="{size}" fill="#f6f5ef"/>{body}</svg>')
+
+
+def test_svg_thin_coloured_outline_survives_rescale_and_jpeg(critic):
+    """A thin outline that differs from its fill mostly in colour loses its colour to JPEG's
+    half-resolution chroma after a rescale; that alone is not a change."""
+    from verm.render import render_svgs
+
+    body = ('<circle cx="168" cy="168" r="150" fill="#ff7a3a"/>'
+            '<ellipse cx="168" cy="150" rx="80" ry="40" fill="#fd5a05" stroke="#8a3ae6" stroke-width="2"/>'
+            '<rect x="100" y="130" width="50" height="36" fill="#8a3ae6"/>')
+    g = render_svgs([_svg(body)])[0].image
+    for s in (0.8, 0.87, 1.13):
+        c = critic.critique(g, _nuisance(g, s), "svg")
+        assert not c.errors, (s, [e.to_dict() for e in c.errors])
+
+
+def test_svg_element_grown_on_a_coloured_backdrop_is_a_shape_error(critic):
+    """A shape that grew on top of another (gradient-filled) shape changes a band of colour around
+    its unchanged core: a size change (shape_error), not a stacking-order change."""
+    from verm.render import render_svgs
+
+    def scene(r: int) -> str:
+        return _svg('<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1">'
+                    '<stop offset="0" stop-color="#9a0a2a"/><stop offset="1" stop-color="#5a0c40"/>'
+                    '</linearGradient></defs><circle cx="168" cy="168" r="150" fill="url(#g)"/>'
+                    f'<circle cx="168" cy="110" r="{r}" fill="#8bc34a"/>')
+
+    g, p = (x.image for x in render_svgs([scene(32), scene(50)]))
+    cats = [e.category for e in critic.critique(g, p, "svg").errors]
+    assert cats == ["shape_error"]
+
+
+def test_chart_pie_slice_sizes_are_a_data_error(render, critic):
+    """Pie slices whose boundaries moved are recoloured to colours the GT already plots: a data
+    change, not a style change."""
+    import copy
+
+    for seed in (11, 12, 13):
+        spec = chart_gen.generate_chart(random.Random(seed), "pie")
+        vals = spec["series"][0]["values"]
+        moved = copy.deepcopy(spec)
+        d = round(min(vals[0], vals[1]) * 0.6, 1)
+        moved["series"][0]["values"] = [vals[0] + d, vals[1] - d] + list(vals[2:])
+        g, pm = render("chart", [chart_gen.chart_code(x) for x in (spec, moved)], ["matplotlib"] * 2)
+        cats = [e.category for e in critic.critique(g, pm, "chart").errors]
+        assert cats.count("data_error") == 1 and "style_error" not in cats, (seed, cats)
+
+
+def test_chart_value_change_with_autoscale_is_data_not_axis_range(render, critic):
+    """One bar raised so far that the y axis autoscales: every bar moves and the tick labels
+    change, but the bar heights do not follow one common rescaling, so it is a data change, not
+    an axis-range change."""
+    import copy
+
+    found = 0
+    for seed in range(20):
+        spec = chart_gen.generate_chart(random.Random(300 + seed), "bar")
+        if spec["ylim"] or spec["yscale"] != "linear" or len(spec["series"]) != 1:
+            continue
+        vals = spec["series"][0]["values"]
+        raised = copy.deepcopy(spec)
+        raised["series"][0]["values"] = [vals[0] + 4 * max(vals)] + list(vals[1:])
+        g, pv = render("chart", [chart_gen.chart_code(x) for x in (spec, raised)], ["matplotlib"] * 2)
+        cats = [e.category for e in critic.critique(g, pv, "chart").errors]
+        assert "data_error" in cats and "structure_error" not in cats, (seed, cats)
+        found += 1
+        if found == 3:
+            break
+    assert found == 3

@@ -1,8 +1,9 @@
 """PixelCritic: verm's embedded, weight-free, deterministic critic.
 
 Pipeline per pair: composite over white -> bring the prediction onto the ground truth's canvas
-(uniform rescale when the aspect ratios agree; for tables the scale comes from the row pitch and
-the canvases are anchored top-left) -> a tolerance-band difference (each pixel is compared with the
+(uniform rescale when the aspect ratios agree; for tables the scale comes from the row pitch, made
+exact by the canvas side that agrees with it, and the canvases are anchored top-left) -> a
+tolerance-band difference (each pixel is compared with the
 3x3 neighbourhood range of the other image, which absorbs resampling and JPEG noise) -> connected
 changed regions -> one :class:`~verm.records.VisualError` per region, categorised by kind-specific
 rules (see docs/pixel-critic.md). Tables are compared cell by cell on detected grid lines.
@@ -35,6 +36,7 @@ class _Region:
     ring: bool = False
     grown: bool = False
     edt: float = 0.0
+    partial: bool = False  # lost ink whose colour the prediction still has right next to it
 
     @property
     def area(self) -> int:
@@ -79,8 +81,9 @@ def _blur3(x: np.ndarray) -> np.ndarray:
     return ((c + 4) // 9).astype(np.uint8)
 
 
-def _band_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-pixel distance of ``a`` outside b's 3x3 min/max band, and vice versa (max over channels).
+def _band_diff(a: np.ndarray, b: np.ndarray, radius: int = 1) -> np.ndarray:
+    """Per-pixel distance of ``a`` outside b's (2*radius+1)^2 min/max band, and vice versa (max over
+    channels).
 
     All in uint8 with saturating arithmetic: ``max(a, hi) - hi`` is ``max(a - hi, 0)``.
     """
@@ -88,6 +91,8 @@ def _band_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.ascontiguousarray(b, dtype=np.uint8)
     bmax, bmin = _max3(b), _min3(b)
     amax, amin = _max3(a), _min3(a)
+    for _ in range(radius - 1):
+        bmax, bmin, amax, amin = _max3(bmax), _min3(bmin), _max3(amax), _min3(amin)
     e = np.maximum(a, bmax) - bmax
     np.maximum(e, bmin - np.minimum(a, bmin), out=e)
     np.maximum(e, np.maximum(b, amax) - amax, out=e)
@@ -113,6 +118,29 @@ def _shift_energy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ndi.uniform_filter(d.astype(np.float32), size=5)
 
 
+def _subpixel_energy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """5x5 mean absolute grey difference of two same-size crops after shifting ``b`` by the
+    fractional offset (steps of 1/4 px within +-1.5 px, x first, then y) that matches ``a`` best;
+    both are 3x3 box-blurred first. The map is one pixel short of the crop on each side."""
+    af = ndi.uniform_filter(a.astype(np.float32).mean(axis=-1), 3)
+    bf = ndi.uniform_filter(b.astype(np.float32).mean(axis=-1), 3)
+    h, w = af.shape
+    if h < 5 or w < 5:
+        return np.abs(af - bf)
+
+    def shifted(dy: float, dx: float) -> np.ndarray:
+        return ndi.shift(bf, (dy, dx), order=1, mode="nearest")
+
+    def cost(bs: np.ndarray) -> float:
+        return float(np.abs(af[2:-2, 2:-2] - bs[2:-2, 2:-2]).mean())
+
+    steps = np.arange(-6, 7) / 4.0
+    best_dx = min(steps, key=lambda dx: cost(shifted(0.0, float(dx))))
+    best_dy = min(steps, key=lambda dy: cost(shifted(float(dy), float(best_dx))))
+    d = np.abs(af - shifted(float(best_dy), float(best_dx)))[1:-1, 1:-1]
+    return ndi.uniform_filter(d, 5)
+
+
 def _ink(img: np.ndarray, bg: np.ndarray, thr: int = 40) -> np.ndarray:
     return np.abs(img.astype(np.int16) - bg.astype(np.int16)).max(axis=-1) > thr
 
@@ -128,7 +156,8 @@ class PixelCritic:
     ``threshold`` is the tolerance-band distance (0-255) above which a pixel counts as changed;
     ``min_pixels`` drops connected specks smaller than that; ``min_region`` drops grouped regions
     with fewer changed pixels; ``merge_px`` is the grouping distance; ``cell_threshold`` is the
-    5x5 mismatch energy above which a table cell's text differs; ``max_side`` caps the analysis
+    5x5 mean grey difference, after the best sub-pixel alignment, above which a table cell's text
+    differs (also the bar for a chart text being a moved copy); ``max_side`` caps the analysis
     resolution (longer images are shrunk first, which keeps speed bounded); ``sharp_threshold`` is
     the unblurred band distance that also counts as changed (small glyph edits; 255 disables it);
     ``shift_threshold`` is the 5x5 mismatch energy at the locally best one-pixel shift that also
@@ -138,7 +167,7 @@ class PixelCritic:
     name = "pixel"
 
     def __init__(self, threshold: int = 64, min_pixels: int = 3, max_side: int = 512, merge_px: int = 6,
-                 cell_threshold: int = 64, min_region: int = 4, sharp_threshold: int = 160,
+                 cell_threshold: int = 38, min_region: int = 4, sharp_threshold: int = 160,
                  shift_threshold: int = 32):
         self.threshold = int(threshold)
         self.shift_threshold = int(shift_threshold)
@@ -206,7 +235,13 @@ class PixelCritic:
         ph, pw = p.shape[:2]
         ra, rb = gw / gh, pw / ph
         if abs(ra / rb - 1.0) <= 0.03:
-            return g, _resize(p, gw, gh), None
+            p_plain = _resize(p, gw, gh)
+            if kind == "chart" and abs(ra / rb - 1.0) > 0.004:
+                # a few pixels of one-sided growth (wider tick labels) misalign a plain resize
+                fit = self._anchor_fit(g, p, p_plain)
+                if fit is not None:
+                    return fit[0], fit[1], None
+            return g, p_plain, None
         err = VisualError("structure_error", 3, "whole image",
                           f"The canvas proportions differ ({pw}x{ph} vs {gw}x{gh}).", (0, 0, gw, gh))
         p_plain = _resize(p, gw, gh)
@@ -220,9 +255,11 @@ class PixelCritic:
                     p_plain: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """Best one-sided anchoring of ``p`` on ``g`` (scale from the unchanged dimension), or None.
 
-        Accepted only when the canvases differ by at most 20% along one side, the strip that one
-        canvas has beyond the other holds ink (a padded or cropped copy is not a layout change); the
-        comparison (anchored or plain resize) that changes the fewest pixels is kept."""
+        Accepted only when the canvases differ by at most 20% along one side, the content of the
+        larger canvas reaches at least half that difference further towards its extra strip while
+        it starts at the same place on the anchored side and spans the same extent along the other
+        dimension (a padded, cropped or shrunk copy is not a layout change); the comparison
+        (anchored or plain resize) that changes the fewest pixels is kept."""
         gh, gw = g.shape[:2]
         ph, pw = p.shape[:2]
         bg = _background(g)
@@ -253,13 +290,26 @@ class PixelCritic:
                 ox_p = wu - qw if anchor_end and axis == 0 else 0
                 G[oy_g:oy_g + gh, ox_g:ox_g + gw] = g
                 P[oy_p:oy_p + qh, ox_p:ox_p + qw] = q
-                # the strip only one canvas covers must hold ink
-                big = P if d > 0 else G
-                if axis == 0:
-                    strip = big[:, (wu - abs(d)):] if not anchor_end else big[:, :abs(d)]
-                else:
-                    strip = big[(hu - abs(d)):] if not anchor_end else big[:abs(d)]
-                if _ink(strip, bg).sum() < 4:
+                # the content of the larger canvas must reach further towards its extra strip than
+                # the other's (a longer legend entry does; a blank pad or crop does not)
+                big, small = (P, G) if d > 0 else (G, P)
+                # per column (the widths differ) or per row (the heights differ): any ink
+                ib, is_ = _ink(big, bg), _ink(small, bg)
+                nz_b = np.nonzero(ib.any(axis=0 if axis == 0 else 1))[0]
+                nz_s = np.nonzero(is_.any(axis=0 if axis == 0 else 1))[0]
+                if len(nz_b) == 0 or len(nz_s) == 0:
+                    continue
+                reach = (nz_b.max() - nz_s.max()) if not anchor_end else (nz_s.min() - nz_b.min())
+                # the content starts at the same place on the anchored side
+                held = (nz_b.min() - nz_s.min()) if not anchor_end else (nz_b.max() - nz_s.max())
+                if reach < max(2, abs(d) // 2) or abs(int(held)) > max(3, int(0.02 * n)):
+                    continue
+                # and along the unchanged dimension the content must span the same extent (a
+                # padded or shrunk copy, scaled by the wrong side, does not)
+                ob = np.nonzero(ib.any(axis=1 if axis == 0 else 0))[0]
+                os_ = np.nonzero(is_.any(axis=1 if axis == 0 else 0))[0]
+                tol = max(3, int(0.02 * n))
+                if abs(int(ob.min()) - int(os_.min())) > tol or abs(int(ob.max()) - int(os_.max())) > tol:
                     continue
                 frac = float(self._changed(G, P).mean())
                 if best is None or frac < best[0]:
@@ -279,6 +329,7 @@ class PixelCritic:
             # small glyph edits (an added '*', one changed character) lose their contrast in the blur;
             # a strong unblurred difference keeps them
             m |= _band_diff(g, p) > self.sharp_threshold
+        m = self._chroma_tolerant(m, gb, pb)
         m = self._drop_specks(m)
         if shift and self.shift_threshold < 255:
             # same-length text edits ("Month" -> "Period") stay inside the 3x3 tolerance band because
@@ -288,6 +339,38 @@ class PixelCritic:
             if extra.any():
                 m = self._drop_specks(m | extra)
         return m
+
+    def _chroma_tolerant(self, m: np.ndarray, gb: np.ndarray, pb: np.ndarray) -> np.ndarray:
+        """``m`` without the changed pixels that differ in colour but hardly in brightness and not
+        after one more blur on both sides: JPEG stores colour at half resolution, so after a rescale
+        the colour of a thin coloured outline smears over more pixels than its brightness does."""
+        if not m.any():
+            return m
+        # work on the changed pixels' bounding box (plus the filters' reach)
+        ys, xs = np.nonzero(m.any(axis=1))[0], np.nonzero(m.any(axis=0))[0]
+        y0, y1 = max(0, int(ys[0]) - 4), min(m.shape[0], int(ys[-1]) + 5)
+        x0, x1 = max(0, int(xs[0]) - 4), min(m.shape[1], int(xs[-1]) + 5)
+        mc, gc, pc = m[y0:y1, x0:x1], gb[y0:y1, x0:x1], pb[y0:y1, x0:x1]
+        w = np.array([77, 150, 29], np.uint16)  # BT.601 luma weights / 256
+        yg = ((gc.astype(np.uint16) * w).sum(axis=-1) >> 8).astype(np.uint8)[..., None]
+        yp = ((pc.astype(np.uint16) * w).sum(axis=-1) >> 8).astype(np.uint8)[..., None]
+        weak = mc & (_band_diff(yg, yp) <= self.threshold // 2)
+        if not weak.any():
+            return m
+        drop = weak & (_band_diff(_blur3(gc), _blur3(pc)) <= self.threshold)
+        if not drop.any():
+            return m
+        # only whole changed pieces at most two pixels thick that consist of such pixels: a glyph
+        # or a recoloured area of similar brightness keeps every pixel
+        lab, n = ndi.label(mc, structure=np.ones((3, 3), bool))
+        idx = np.arange(1, n + 1)
+        all_drop = ndi.sum_labels(drop, lab, idx) == ndi.sum_labels(mc, lab, idx)
+        thick = ndi.sum_labels(ndi.binary_erosion(mc, structure=np.ones((3, 3), bool)), lab, idx) > 0
+        gone = np.zeros(n + 1, bool)
+        gone[1:] = all_drop & ~thick
+        out = m.copy()
+        out[y0:y1, x0:x1] &= ~gone[lab]
+        return out
 
     def _drop_specks(self, m: np.ndarray) -> np.ndarray:
         """``m`` without connected pieces smaller than ``min_pixels``."""
@@ -396,13 +479,15 @@ class PixelCritic:
             col = np.median(src[m], axis=0).astype(np.int16)
             near = ref[y0:y1, x0:x1][outer].astype(np.int16)
             r.grown = bool((np.abs(near - col).max(axis=1) < 30).mean() > 0.25)
+        # a ring or growth under 6 px thick: an outline
         r.thin = edt <= 6.0 and min(h, w) >= 16 and (r.ring or r.grown)
-        if not r.thin and edt <= 4.5 and n <= 3 and max(h, w) >= 24:
+        if not r.thin and edt <= 4.5 and n <= 6 and max(h, w) >= 24:
             # a thin band hugging an edge of the GT element: its outline changed
-            lum = sg.astype(np.int16).sum(axis=-1) // 3
-            edge = np.zeros(lum.shape, bool)
-            edge[:, 1:] |= np.abs(np.diff(lum, axis=1)) > 40
-            edge[1:, :] |= np.abs(np.diff(lum, axis=0)) > 40
+            # (an edge in any colour channel: a fill may differ from its surround in hue only)
+            sgi = sg.astype(np.int16)
+            edge = np.zeros(sg.shape[:2], bool)
+            edge[:, 1:] |= np.abs(np.diff(sgi, axis=1)).max(axis=-1) > 30
+            edge[1:, :] |= np.abs(np.diff(sgi, axis=0)).max(axis=-1) > 30
             near = ndi.binary_dilation(edge, iterations=3)
             r.thin = bool(near[m].mean() > 0.8)
         if r.kind == "colour":
@@ -419,6 +504,15 @@ class PixelCritic:
                     r.kind = "missing"
         r.text_like = bool(edt <= 4.5 and (
             (n >= 4 and h <= 36 and w >= 1.2 * h) or (n >= 3 and h <= 30 and w <= 34)))
+        if r.text_like and r.kind == "missing":
+            # glyphs of the same colour still stand next to the lost ones: the text was edited,
+            # not removed
+            col = np.median(sg[m], axis=0).astype(np.int16)
+            yy0, yy1 = max(0, r.y0 - 8), min(g.shape[0], r.y1 + 8)
+            xx0, xx1 = max(0, r.x0 - 8), min(g.shape[1], r.x1 + 8)
+            near = np.abs(p[yy0:yy1, xx0:xx1].astype(np.int16) - col).max(axis=-1) < 40
+            near[r.y0 - yy0:r.y1 - yy0, r.x0 - xx0:r.x1 - xx0] &= ~m
+            r.partial = bool(near.sum() >= 0.3 * m.sum())
 
     # ------------------------------------------------------------------ svg / chart
     def _regions_to_errors(self, g: np.ndarray, p: np.ndarray, kind: str) -> list[VisualError]:
@@ -431,7 +525,7 @@ class PixelCritic:
             self._describe_region(r, g, p, bg)
         if kind == "svg":
             regs = self._pair_moves(regs, g, p)
-            return [self._svg_error(r, g.shape) for r in regs]
+            return self._merge_outline_errors([self._svg_error(r, g.shape) for r in regs])
         return self._chart_errors(regs, g, p)
 
     def _pair_moves(self, regs: list[_Region], g: np.ndarray, p: np.ndarray) -> list[_Region]:
@@ -447,8 +541,11 @@ class PixelCritic:
                 if j in used:
                     continue
                 cb = np.median(p[b.y0:b.y1, b.x0:b.x1][b.mask], axis=0)
-                size_ok = 0.4 < (b.mask.sum() + 1) / (a.mask.sum() + 1) < 2.5
-                if size_ok and np.abs(ca.astype(int) - cb.astype(int)).max() < 40:
+                ratio = (b.mask.sum() + 1) / (a.mask.sum() + 1)
+                dc = np.abs(ca.astype(int) - cb.astype(int)).max()
+                # a close colour match also pairs unequal sizes: the element was partly covered
+                # by another one at one of its two places
+                if (0.4 < ratio < 2.5 and dc < 40) or (0.15 < ratio < 6.5 and dc < 20):
                     best, bj = b, j
                     break
             if best is not None:
@@ -464,17 +561,46 @@ class PixelCritic:
         out.extend(b for j, b in enumerate(extra) if j not in used)
         return out
 
+    @staticmethod
+    def _merge_outline_errors(errors: list[VisualError], gap: float = 16.0) -> list[VisualError]:
+        """Outline (stroke) errors whose boxes lie within ``gap`` px of each other are pieces of one
+        element's outline: one error over their union box, at the highest severity."""
+        out: list[VisualError] = []
+        for e in errors:
+            if e.category == "style_error" and e.description.startswith("An outline") and e.bbox:
+                for o in out:
+                    if o.category == e.category and o.description.startswith("An outline") and o.bbox \
+                            and e.bbox[0] - gap <= o.bbox[2] and o.bbox[0] - gap <= e.bbox[2] \
+                            and e.bbox[1] - gap <= o.bbox[3] and o.bbox[1] - gap <= e.bbox[3]:
+                        o.bbox = (min(o.bbox[0], e.bbox[0]), min(o.bbox[1], e.bbox[1]),
+                                  max(o.bbox[2], e.bbox[2]), max(o.bbox[3], e.bbox[3]))
+                        o.severity = max(o.severity, e.severity)
+                        break
+                else:
+                    out.append(e)
+            else:
+                out.append(e)
+        return out
+
     def _svg_error(self, r: _Region, shape) -> VisualError:
         H, W = shape[:2]
         frac = r.area / float(H * W)
         sev = severity_from_area(frac)
         loc = location_phrase((r.x0 + r.x1) / 2 / W, (r.y0 + r.y1) / 2 / H)
         bbox = (float(r.x0), float(r.y0), float(r.x1), float(r.y1))
+        if r.kind == "colour" and r.ring:
+            # a band around an unchanged core that changed between the element's colour and its
+            # surroundings' (on a coloured backdrop): the element grew or shrank, or (a thin band)
+            # its outline changed
+            if r.thin:
+                return VisualError("style_error", 1 if frac < 0.06 else 2, loc,
+                                   f"An outline/stroke differs at the {loc}.", bbox)
+            return VisualError("shape_error", sev, loc, f"An element at the {loc} has a different size.", bbox)
         if r.kind == "colour":
             if r.recoloured_from_scene:
                 return VisualError("structure_error", sev, loc, f"Overlapping elements are stacked differently at the {loc}.", bbox)
             return VisualError("style_error", sev, loc, f"An element at the {loc} has a different colour.", bbox)
-        if r.text_like and r.kind == "missing":
+        if r.text_like and r.kind == "missing" and not r.partial:
             return VisualError("structure_error", sev, loc, f"A text element at the {loc} is missing.", bbox)
         if r.text_like and r.kind == "extra":  # text the GT does not have is a text error, whatever it says
             return VisualError("text_symbol_error", sev, loc, f"Extra text appears at the {loc}.", bbox)
@@ -603,8 +729,9 @@ class PixelCritic:
                     return True
         return False
 
-    def _faint_lines(self, g, p, box) -> bool:
-        """Grid-like changes: several thin, grey, plot-wide rows/columns differ faintly (no blur)."""
+    def _faint_lines(self, g, p, box, strict: bool = False) -> bool:
+        """Grid-like changes: several thin, grey, plot-wide rows/columns differ faintly (no blur).
+        ``strict``: one image has at least two faint grid lines and the other none."""
         x0, y0, x1, y1 = box
         if x1 - x0 < 20 or y1 - y0 < 20:
             return False
@@ -642,13 +769,180 @@ class PixelCritic:
                     n += 1  # a faint line present in one image only
             return n
 
-        return _count(_frac(1), 1) + _count(_frac(0), 0) >= 2
+        if not strict:
+            return _count(_frac(1), 1) + _count(_frac(0), 0) >= 2
+
+        def _lines(lum: np.ndarray, own: np.ndarray) -> int:
+            """Faint line rows (adjacent rows count once) of one image, judged on its own light pixels."""
+            n, prev = 0, -9
+            for i in range(2, lum.shape[0] - 2):
+                ok = (lum[i - 2] > 225) & (lum[i + 2] > 225) & own[i]
+                if ok.sum() >= 0.3 * lum.shape[1] and \
+                        float(((lum[i - 2][ok] + lum[i + 2][ok]) / 2 - lum[i][ok]).mean()) > 10:
+                    n += i > prev + 1
+                    prev = i
+            return n
+
+        # the marks moved (a new axis range moves the grid too): only grid lines that one image has
+        # and the other has none of count
+        own_g, own_p = gs.min(axis=-1) > 200, ps.min(axis=-1) > 200
+        ng = _lines(lg, own_g) + _lines(lg.T, own_g.T)
+        np_ = _lines(lp, own_p) + _lines(lp.T, own_p.T)
+        return (ng >= 2 and np_ == 0) or (np_ >= 2 and ng == 0)
+
+    def _split_at_rows(self, regs: list[_Region], cuts: tuple[int, ...], g: np.ndarray,
+                       p: np.ndarray) -> list[_Region]:
+        """Regions that cross one of the rows ``cuts`` (with changed pixels on both sides and an
+        unchanged row within 8 px of the cut) cut along that row into separately described regions."""
+        out: list[_Region] = []
+        bg = _background(g)
+        for r in regs:
+            pieces = [r]
+            for cut in cuts:
+                nxt = []
+                for q in pieces:
+                    # cut along an empty row near ``cut``: the two parts were only grouped
+                    # across a gap (a region that runs through it, like a plotted line, stays)
+                    h = q.y1 - q.y0
+                    empty = [i for i in range(max(3, cut - 8 - q.y0), min(h - 2, cut + 9 - q.y0))
+                             if not q.mask[i].any()]
+                    k = min(empty, key=lambda i: abs(i + q.y0 - cut)) if empty else -1
+                    parts = []
+                    if 2 < k < q.y1 - q.y0 - 2 and q.mask[:k].sum() >= self.min_region \
+                            and q.mask[k:].sum() >= self.min_region:
+                        for sub, oy in ((q.mask[:k], q.y0), (q.mask[k:], q.y0 + k)):
+                            ys, xs = np.nonzero(sub)
+                            nq = _Region(oy + int(ys.min()), oy + int(ys.max()) + 1, q.x0 + int(xs.min()),
+                                         q.x0 + int(xs.max()) + 1,
+                                         sub[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+                            self._describe_region(nq, g, p, bg)
+                            parts.append(nq)
+                    nxt.extend(parts if parts else [q])
+                pieces = nxt
+            out.extend(pieces)
+        return out
+
+    def _shifted_copy(self, r: _Region, g: np.ndarray, p: np.ndarray, reach: tuple[int, int] = (4, 12)) -> bool:
+        """Whether the region's content is the same in both images up to a shift of at most
+        ``reach`` (dy, dx) pixels: the GT crop (bbox + 3 px) matches the prediction at the best
+        integer shift and the prediction's crop matches the GT at the opposite shift, both to
+        within ``cell_threshold`` of local mismatch energy after sub-pixel alignment."""
+        H, W = g.shape[:2]
+        ry, rx = reach
+        # the crop covers the whole text around the region (ink of either image within 3 px of
+        # each other), so that a changed glyph is compared with its word, not alone
+        wy0, wy1 = max(0, r.y0 - ry - 12), min(H, r.y1 + ry + 12)
+        wx0, wx1 = max(0, r.x0 - rx - 12), min(W, r.x1 + rx + 12)
+        bg = _background(g)
+        ink = _ink(g[wy0:wy1, wx0:wx1], bg) | _ink(p[wy0:wy1, wx0:wx1], bg)
+        lab, _ = ndi.label(ndi.maximum_filter(ink, size=7))
+        ids = np.unique(lab[r.y0 - wy0:r.y1 - wy0, r.x0 - wx0:r.x1 - wx0])
+        ids = ids[ids > 0]
+        if len(ids) == 0:
+            return False
+        ys, xs = np.nonzero(np.isin(lab, ids) & ink)
+        y0, y1 = max(0, wy0 + int(ys.min()) - 2), min(H, wy0 + int(ys.max()) + 3)
+        x0, x1 = max(0, wx0 + int(xs.min()) - 2), min(W, wx0 + int(xs.max()) + 3)
+        if (y1 - y0) * (x1 - x0) > 0.05 * H * W or y1 - y0 < 6 or x1 - x0 < 6:
+            return False
+        gg = _blur3(g).astype(np.int16).mean(axis=-1)
+        pp = _blur3(p).astype(np.int16).mean(axis=-1)
+        tg = gg[y0:y1, x0:x1]
+        if float(np.abs(tg - 255).max()) < 60:
+            return False  # no ink of its own: nothing to match
+        best = None
+        for dy in range(-ry, ry + 1):
+            if y0 + dy < 0 or y1 + dy > H:
+                continue
+            for dx in range(-rx, rx + 1):
+                if x0 + dx < 0 or x1 + dx > W:
+                    continue
+                c = float(np.abs(tg - pp[y0 + dy:y1 + dy, x0 + dx:x1 + dx]).mean())
+                if best is None or c < best[0]:
+                    best = (c, dy, dx)
+        if best is None or (best[1] == 0 and best[2] == 0):
+            return False
+        _, dy, dx = best
+        e1 = _subpixel_energy(g[y0:y1, x0:x1], p[y0 + dy:y1 + dy, x0 + dx:x1 + dx])
+        if float(e1.max()) > self.cell_threshold:
+            return False
+        # and the other way round, so that text the prediction added next to the GT's is not lost
+        if y0 - dy < 0 or y1 - dy > H or x0 - dx < 0 or x1 - dx > W:
+            return False
+        e2 = _subpixel_energy(p[y0:y1, x0:x1], g[y0 - dy:y1 - dy, x0 - dx:x1 - dx])
+        return float(e2.max()) <= self.cell_threshold
+
+    @staticmethod
+    def _marks_rescaled(g: np.ndarray, p: np.ndarray, box) -> bool | None:
+        """Whether the tops of the coloured marks (per plot column: the highest saturated pixel)
+        of the prediction follow the GT's through one affine map (a new axis range), within 3 px
+        or 8% for at least 88% of the columns; None when too few columns hold marks or the marks
+        cover other columns (another chart type)."""
+        x0, y0, x1, y1 = box
+
+        def tops(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            c = img[y0:y1, x0:x1].astype(np.int16)
+            sat = (c.max(axis=-1) - c.min(axis=-1)) > 60
+            return sat.any(axis=0), (y1 - y0) - sat.argmax(axis=0)
+
+        okg, hg = tops(g)
+        okp, hp = tops(p)
+        ok = okg & okp
+        if ok.sum() < 10 or abs(float(okg.mean()) - float(okp.mean())) > 0.1:
+            return None  # (marks over other columns: another chart type)
+        a, b = hg[ok].astype(float), hp[ok].astype(float)
+        keep = np.ones(len(a), bool)
+        r = np.zeros(len(a))
+        for _ in range(2):  # fit, then refit on the 70% best-fitting columns
+            if keep.sum() < 5 or np.ptp(a[keep]) < 3:
+                return None
+            k, c = np.polyfit(a[keep], b[keep], 1)
+            r = np.abs(b - (k * a + c))
+            keep = r <= np.quantile(r, 0.7)
+        bad = r > np.maximum(3.0, 0.08 * np.maximum(a, 1.0))
+        return bool(bad.mean() < 0.12)
+
+    @staticmethod
+    def _palette(img: np.ndarray) -> np.ndarray:
+        """The colours (8-level bins, as RGB centres) that cover at least 12 px of ``img``."""
+        q = (img.reshape(-1, 3) // 8).astype(np.int32)
+        keys, counts = np.unique(q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2], return_counts=True)
+        keys = keys[counts >= max(12, int(0.0005 * len(q)))]
+        return (np.stack([keys // 1024, (keys // 32) % 32, keys % 32], axis=1) * 8 + 4).astype(np.int16)
+
+    @staticmethod
+    def _colour_split(r: _Region, g: np.ndarray, p: np.ndarray, bg: np.ndarray,
+                      pal: np.ndarray) -> tuple[int, int, bool]:
+        """(pixels recoloured to a colour the GT does not plot, pixels recoloured to one it plots,
+        whether a sizable part of the region has ink in one image only)."""
+        sg, sp = g[r.y0:r.y1, r.x0:r.x1], p[r.y0:r.y1, r.x0:r.x1]
+        ig, ip = _ink(sg, bg), _ink(sp, bg)
+        both = r.mask & ig & ip
+        one = int((r.mask & (ig ^ ip)).sum())
+        n = int(r.mask.sum())
+        cols = sp[both].astype(np.int16)
+        if len(cols) == 0 or len(pal) == 0:
+            return len(cols), 0, False
+        if len(cols) > 4000:
+            cols = cols[:: len(cols) // 4000 + 1]
+            scale = int(both.sum()) / len(cols)
+        else:
+            scale = 1.0
+        known = np.zeros(len(cols), bool)
+        for i in range(0, len(pal), 64):
+            d = np.abs(cols[:, None, :] - pal[None, i:i + 64, :]).max(axis=-1)
+            known |= (d < 16).any(axis=1)
+        existing = int(known.sum() * scale)
+        novel = int((~known).sum() * scale)
+        return novel, existing, one >= 150 and one >= 0.12 * n
 
     def _chart_errors(self, regs: list[_Region], g: np.ndarray, p: np.ndarray) -> list[VisualError]:
         H, W = g.shape[:2]
         box = self._axes_box(g)
         if box is None:  # pies and axis-less charts: the middle 80% is the plot
             box = (int(0.1 * W), int(0.12 * H), int(0.9 * W), int(0.95 * H))
+        else:  # a change above (title) or below (tick labels) the plot is its own region
+            regs = self._split_at_rows(regs, (box[1] - 1, box[3] + 2), g, p)
         ax0, ay0, ax1, ay1 = box
         plot_area = max(1, (ax1 - ax0) * (ay1 - ay0))
         inside, outside = [], []
@@ -656,7 +950,10 @@ class PixelCritic:
             cx, cy = (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2
             (inside if ax0 <= cx <= ax1 and ay0 <= cy <= ay1 else outside).append(r)
         errors: list[VisualError] = []
-        legend = [r for r in inside if self._legend_like(r, g, p, box)]
+        # a legend whose only change is a swatch's colour follows a series recolour (kept with the
+        # plot's colour changes), not a legend change
+        legend = [r for r in inside if self._legend_like(r, g, p, box)
+                  and not (r.kind == "colour" and not r.text_like)]
         inside = [r for r in inside if r not in legend]
         lost, gained = self._series_colours(g, p, box) if inside else (0, 0)
         series_dropped = lost > 0 and gained == 0
@@ -673,6 +970,8 @@ class PixelCritic:
         for r in outside:
             if (structural or data_inside) and r in ticks_changed:
                 continue  # y tick labels follow the data (autoscale)
+            if self._shifted_copy(r, g, p):
+                continue  # the same text a few pixels away: the layout around it moved
             cx, cy = (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2
             if r.y1 <= ay0 + 2:
                 z = "title"
@@ -712,13 +1011,32 @@ class PixelCritic:
             if series_dropped:
                 errors.append(VisualError("data_error", 3, "plot area", "A data series is missing.",
                                           (float(ax0), float(ys0), float(ax1), float(ay1))))
+            elif self._marks_rescaled(g, p, box) is False:
+                # the marks' heights do not follow one common rescaling: values changed (and the
+                # axis autoscaled with them)
+                errors.append(VisualError("data_error", 3 if in_area > 0.25 else 2, "plot area",
+                                          "Plotted data differ (values, series or marks).",
+                                          (float(ax0), float(ys0), float(ax1), float(ay1))))
             else:
                 errors.append(VisualError("structure_error", 3 if in_area > 0.5 else 2, "plot area",
                                           "The chart type or axis range differs.", (float(ax0), float(ys0), float(ax1), float(ay1))))
             inside = [r for r in inside if r.kind == "colour" and r.area < 0.3 * plot_area]
-        # plot-area regions: colour-only changes are style, the rest data
+        # plot-area regions: colour-only changes are style, the rest data; a colour change to a
+        # colour the GT already plots is a moved boundary between marks (pie slices, stacked
+        # segments: data), and a recoloured mark that also gained or lost ink changed its value too
         colour = [r for r in inside if r.kind == "colour" and not r.text_like]
         data = [r for r in inside if r not in colour]
+        if colour and not structural:
+            pal = self._palette(g[ay0:ay1, ax0:ax1])
+            bg = _background(g)
+            keep = []
+            for r in colour:
+                novel, existing, one_side = self._colour_split(r, g, p, bg, pal)
+                if existing >= 80 and existing >= 0.3 * (novel + existing) or one_side:
+                    data.append(r)
+                if novel >= 80 and novel >= 0.3 * (novel + existing) or existing < 80:
+                    keep.append(r)
+            colour = keep
         if colour and not (series_dropped and data):
             a = sum(r.area for r in colour) / plot_area
             x0, y0 = min(r.x0 for r in colour), min(r.y0 for r in colour)
@@ -731,7 +1049,7 @@ class PixelCritic:
             x1, y1 = max(r.x1 for r in data), max(r.y1 for r in data)
             errors.append(VisualError("data_error", 3 if a > 0.25 or series_dropped else 2, "plot area",
                                       "Plotted data differ (values, series or marks).", (x0, y0, x1, y1)))
-        if not structural and not data and not colour and self._faint_lines(g, p, box):
+        if self._faint_lines(g, p, box, strict=structural):
             errors.append(VisualError("style_error", 1, "plot area", "Grid lines differ.",
                                       (float(ax0), float(ay0), float(ax1), float(ay1))))
         return errors
@@ -761,19 +1079,24 @@ class PixelCritic:
         if abs((W / H) / (p.shape[1] / p.shape[0]) - 1.0) < 0.01:  # a uniform rescale of the canvas
             p = _resize(p, W, H)
             py, px = self._grid(p)
-        # scale from the row pitch (rows are one text line high), else from the widths
-        if len(gy) >= 3 and len(py) >= 3:
-            s = float(np.median(np.diff(gy))) / max(1.0, float(np.median(np.diff(py))))
-        else:
-            s = W / p.shape[1]
+        s_est = self._table_scale(gy, py, W / p.shape[1])
         errors: list[VisualError] = []
         # a uniform rescale changes the canvas by the same factor along one axis at least (a dropped
         # row/column changes only the other); otherwise the table was shrunk, padded or tiled
-        if min(abs(s * p.shape[1] / W - 1.0), abs(s * p.shape[0] / H - 1.0)) > 0.05:
+        cands = [W / p.shape[1], H / p.shape[0]]
+        dev = [abs(s_est / c - 1.0) for c in cands]
+        if min(dev) > 0.05:
             errors.append(VisualError("layout_error", 3, "whole table",
                                       "The table's size or placement on the canvas differs.",
                                       (0.0, 0.0, float(W), float(H))))
-        if abs(s - 1.0) > 0.02:
+            s = s_est
+        elif min(dev) <= 0.02:
+            # the grid's estimate is good to a pixel or two of its span (about 1%); the canvas side
+            # that agrees with it carries the rescale to a fraction of a pixel
+            s = cands[int(np.argmin(dev))]
+        else:
+            s = s_est
+        if abs(s - 1.0) > 0.005:
             p = _resize(p, round(p.shape[1] * s), round(p.shape[0] * s))
             py, px = self._grid(p)
         if len(gy) < 2 or len(gx) < 2:  # no grid: fall back to region comparison
@@ -866,6 +1189,14 @@ class PixelCritic:
         return errors
 
     @staticmethod
+    def _table_scale(gy: np.ndarray, py: np.ndarray, fallback: float) -> float:
+        """GT/prediction scale from the row rules: the ratio of the mean row pitches (rows are one
+        text line high; a dropped or duplicated row keeps the pitch, the span keeps it to a pixel)."""
+        if len(gy) >= 3 and len(py) >= 3 and py[-1] > py[0]:
+            return (float(gy[-1] - gy[0]) / (len(gy) - 1)) / (float(py[-1] - py[0]) / (len(py) - 1))
+        return fallback
+
+    @staticmethod
     def _align_bands(g, gy, gx, p, py, px, axis: int) -> list[tuple[int, int]]:
         """(GT index, pred index) pairs of rows (axis 0) or columns (axis 1) when one side has one
         band more: the extra band is the one whose removal makes the rest match best."""
@@ -914,13 +1245,18 @@ class PixelCritic:
             return "content"
         tg = gc[bgx[0]:bgx[1], bgx[2]:bgx[3]]
         tp = pc[bpx[0]:bpx[1], bpx[2]:bpx[3]]
-        same_pos = abs(bgx[2] - bpx[2]) <= 3 and abs(bgx[3] - bpx[3]) <= 3
+        # the text keeps its place when it keeps its offset from the cell's left edge, right edge or
+        # centre: a column that got wider (a longer header) moves centred/right-aligned text
+        wg, wp = gc.shape[1], pc.shape[1]
+        same_pos = (abs(bgx[2] - bpx[2]) <= 3 and abs(bgx[3] - bpx[3]) <= 3) or (
+            abs((wg - bgx[3]) - (wp - bpx[3])) <= 3 and abs((wg - bgx[2]) - (wp - bpx[2])) <= 3) or (
+            abs((bgx[2] + bgx[3] - wg) - (bpx[2] + bpx[3] - wp)) <= 4)
         if abs(tg.shape[1] - tp.shape[1]) <= 3 and abs(tg.shape[0] - tp.shape[0]) <= 3:
             h, w = min(tg.shape[0], tp.shape[0]), min(tg.shape[1], tp.shape[1])
-            a, b = _blur3(tg[:h, :w]), _blur3(tp[:h, :w])
-            # local mismatch energy after the best +-1 px shift: a different glyph concentrates
-            # difference in a small window, resampling/JPEG noise spreads thin differences
-            d = _shift_energy(a, b) > self.cell_threshold
+            # local mismatch energy after the best sub-pixel shift: a different glyph concentrates
+            # difference in a small window; resampling/JPEG noise and the sub-pixel placement of
+            # re-laid-out text spread thin differences that the fractional alignment removes
+            d = _subpixel_energy(tg[:h, :w], tp[:h, :w]) > self.cell_threshold
             n = int(d.sum())
             if n < 1:
                 return "" if same_pos else "moved"
@@ -930,15 +1266,34 @@ class PixelCritic:
 
     @staticmethod
     def _numeric_column(g: np.ndarray, gy: np.ndarray, gx: np.ndarray, c: int) -> bool:
-        """Numeric columns are the right-aligned / centred ones (text right edges line up)."""
-        rights, lefts = [], []
-        for r in range(1, len(gy) - 1):
+        """Numeric columns are the ones not left-aligned in the GT. The alignment is read from the
+        text boxes of all cells of the column, header included: the edge (left, right, centre)
+        they share while their widths differ. When every text has the same width, digit-like
+        glyphs decide (all tall glyphs with one top line), except in the first column (row labels)."""
+        lefts, rights, widths = [], [], []
+        tops_same = []
+        for r in range(0, len(gy) - 1):
             cell = g[gy[r] + 2:gy[r + 1] - 1, gx[c] + 2:gx[c + 1] - 1]
             ink = cell.max(axis=-1) < 140
             xs = np.nonzero(ink.any(axis=0))[0]
-            if len(xs):
-                lefts.append(xs.min())
-                rights.append(cell.shape[1] - xs.max())
-        if len(lefts) < 2:
+            if len(xs) == 0:
+                continue
+            lefts.append(int(xs.min()))
+            rights.append(cell.shape[1] - int(xs.max()))
+            widths.append(int(xs.max() - xs.min()))
+            if r > 0:
+                lab, n = ndi.label(ink)
+                objs = [o for o in ndi.find_objects(lab) if o is not None]
+                hs = [o[0].stop - o[0].start for o in objs]
+                if hs:
+                    tall = [o for o, h in zip(objs, hs) if h >= 0.6 * max(hs)]
+                    top = min(o[0].start for o in tall)
+                    tops_same.append(np.mean([o[0].start - top <= 1 for o in tall]))
+        if len(lefts) < 3:
             return False
-        return bool(np.median(lefts) > 10)
+        sl, sr = max(lefts) - min(lefts), max(rights) - min(rights)
+        cen = [a - b for a, b in zip(lefts, rights)]
+        sc = max(cen) - min(cen)
+        if max(widths) - min(widths) > 4:
+            return not (sl <= 2 and sl <= min(sr, sc))
+        return c > 0 and bool(tops_same) and float(np.mean(tops_same)) > 0.9
