@@ -234,3 +234,68 @@ def test_vllm_critic_names_the_extra_when_missing():
 def test_pixel_is_the_default():
     c = make_critic(None)
     assert c.name == "pixel"
+
+
+def test_vllm_critic_drives_the_engine_like_vllm_chat(monkeypatch):
+    """VLLMCritic's glue against a stand-in ``vllm`` module (vLLM itself needs a CUDA build that is
+    not installable here): engine arguments, sampling defaults, both images in order per request,
+    batched chat calls, and the retry loop re-sending only the answers that did not parse."""
+    import sys
+    import types
+
+    from verm.critic.openai_critic import image_data_url
+
+    calls: dict = {"init": None, "chat": []}
+    answers = {  # per request: one answer per attempt
+        0: [json.dumps(GOOD)],
+        1: ["sure! here is my review", json.dumps(GOOD)],
+        2: ["no json", "still none", "never"],
+    }
+
+    class SamplingParams:
+        def __init__(self, **kw):
+            self.kw = kw
+
+    class LLM:
+        def __init__(self, model, **kw):
+            calls["init"] = (model, kw)
+
+        def chat(self, conversations, sampling, use_tqdm=False):
+            calls["chat"].append((conversations, sampling))
+            attempt = len(calls["chat"]) - 1
+            # map conversations back to request ids through the ground-truth image URL
+            texts = []
+            for conv in conversations:
+                urls = [p["image_url"]["url"] for m in conv if isinstance(m["content"], list)
+                        for p in m["content"] if p["type"] == "image_url"]
+                rid = gts.index(urls[0])
+                texts.append(answers[rid][min(attempt, len(answers[rid]) - 1)])
+            return [types.SimpleNamespace(outputs=[types.SimpleNamespace(text=t)]) for t in texts]
+
+    fake = types.ModuleType("vllm")
+    fake.LLM, fake.SamplingParams = LLM, SamplingParams
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+
+    rng = np.random.default_rng(0)
+    pairs = [(rng.integers(0, 256, (40, 50, 3), dtype=np.uint8),
+              rng.integers(0, 256, (40, 50, 3), dtype=np.uint8), "svg") for _ in range(3)]
+    critic = make_critic("vllm:/models/visual-erm", retries=2, tensor_parallel_size=2)
+    gts = [image_data_url(gt, critic.image_max_side) for gt, _, _ in pairs]
+    crits = critic.critique_batch(pairs)
+
+    model, kw = calls["init"]
+    assert model == "/models/visual-erm" and kw["tensor_parallel_size"] == 2
+    assert kw["limit_mm_per_prompt"] == {"image": 2}
+    s = calls["chat"][0][1].kw
+    assert (s["temperature"], s["top_p"], s["top_k"], s["presence_penalty"], s["max_tokens"]) == (
+        0.7, 0.8, 20, 1.5, 4096)
+    first = calls["chat"][0][0]
+    assert len(first) == 3  # one batched call for all requests
+    for conv, (gt, pred, _) in zip(first, pairs):
+        urls = [p["image_url"]["url"] for m in conv if isinstance(m["content"], list)
+                for p in m["content"] if p["type"] == "image_url"]
+        assert urls == [image_data_url(gt, critic.image_max_side), image_data_url(pred, critic.image_max_side)]
+    assert [len(c) for c, _ in calls["chat"]] == [3, 2, 1]  # retries re-send only the failures
+    assert crits[0].parse_ok and crits[0].severity_sum == 3
+    assert crits[1].parse_ok and crits[1].severity_sum == 3
+    assert not crits[2].parse_ok and crits[2].raw_text == "never"
