@@ -357,3 +357,168 @@ def test_pool_matches_clean_interpreter(pool, tmp_path):
         if diff > 1:
             bad.append((i, pr.kind, "diff", int(diff)))
     assert not bad, bad
+
+
+# The worker skips or caches matplotlib work (the redraw ``pyplot.savefig`` makes after saving,
+# text layouts shared between figures): programs that go on after ``savefig`` or change text
+# properties, rcParams and fonts between draws must still match a clean interpreter.
+_TRICKY = [
+    # constrained layout re-run by later draws; second savefig at another dpi is captured
+    """
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(5, 3), layout="constrained")
+    axes[0].plot([1, 3, 2], label="a"); axes[0].legend(); axes[0].set_title("first")
+    plt.savefig("a.png", dpi=50)
+    axes[1].bar(["x", "y"], [2, 5]); axes[1].set_title("later")
+    plt.savefig("chart.png", dpi=70)
+    """,
+    # reading state after savefig and using it; plt.draw() to refresh tick labels
+    """
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=60)
+    ax.plot([0, 10], [0, 1e5])
+    plt.savefig("a.png")
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    plt.draw()
+    ys = [t.get_text() for t in ax.get_yticklabels()]
+    ax.set_xticks(ax.get_xticks(), [lab + "!" for lab in labels], rotation=30)
+    ax.set_title(f"{len(labels)} {len(ys)} {ys[-1]}")
+    plt.savefig("chart.png", bbox_inches="tight")
+    """,
+    # the canvas buffer read after savefig, then drawn again
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+    ax.scatter([1, 2, 3], [3, 1, 2])
+    plt.savefig("a.png", transparent=True)
+    buf = np.asarray(fig.canvas.buffer_rgba())
+    ax.set_title(f"{buf.shape} {int(buf[..., 3].min())}")
+    plt.savefig("chart.png")
+    """,
+    # text properties, fonts and rcParams changed between draws; math, wrap, multi-line
+    """
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=72)
+    ax.set_title("Title")
+    ax.set_xlabel("0.5")
+    plt.savefig("a.png")
+    ax.title.set_fontsize(17); ax.title.set_rotation(8)
+    plt.rcParams["font.family"] = "serif"
+    plt.rcParams["text.hinting"] = "native"
+    ax.set_ylabel("serif $x^2$ and \\\\$5")
+    ax.text(0.1, 0.5, "two\\nlines", linespacing=2.5, ha="right", multialignment="center",
+            rotation=33, rotation_mode="anchor", transform=ax.transAxes)
+    ax.text(0.2, 0.2, "a long line that wraps " * 4, wrap=True, transform=ax.transAxes)
+    ax.text(0.6, 0.8, "0.5", fontweight="bold", fontstyle="italic", fontsize="large")
+    ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"], rotation=45, rotation_mode="xtick")
+    plt.savefig("chart.png", dpi=90)
+    """,
+    # fonts re-resolved after a layout measured the texts on the same renderer (matplotlib's
+    # metrics cache then keeps the old metrics for those texts)
+    """
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=80)
+    ax.plot([0, 10], [0, 100]); ax.set_title("Title"); ax.set_xlabel("Year")
+    plt.tight_layout()
+    plt.rcParams["font.sans-serif"] = ["DejaVu Serif"]
+    ax.set_ylabel("Units")
+    fig.text(0.5, 0.5, "Title")
+    plt.savefig("chart.png", dpi=80)
+    """,
+]
+
+
+def test_pool_matches_clean_interpreter_after_savefig(pool, tmp_path):
+    from verm.charts.samples import ChartProgram
+
+    programs = [ChartProgram(textwrap.dedent(c), "tricky", "chart.png") for c in _TRICKY]
+    results = pool.render_many([p.code for p in programs], timeout=30)
+    refs = _reference_pngs(programs, tmp_path, batch=False)
+    for i, (res, ref) in enumerate(zip(results, refs)):
+        assert res.status == "ok", (i, res.message)
+        assert res.image.shape == ref.shape, (i, res.image.shape, ref.shape)
+        diff = np.abs(res.image.astype(int) - ref.astype(int)).max()
+        assert diff <= 1, (i, int(diff))
+
+
+_SIGNAL_PROBE = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                 "print(libc.kill(os.getppid(), 0), ctypes.get_errno(), libc.kill(os.getpid(), 0))\n")
+
+
+def test_fork_ahead_keeps_jobs_isolated(good_image):
+    """``fork_ahead``: the next job's child exists while a job runs, so it is only used where
+    Landlock scopes signals; even ctypes cannot signal outside the job (signal 0: a harmless
+    probe), and jobs stay isolated."""
+    with ChartPool(1, timeout=TIMEOUT, fork_ahead=True) as p:
+        if p.info["capabilities"]["landlock_abi"] >= 6:
+            res = _run_bad(p, good_image, _SIGNAL_PROBE, "no_figure")
+            assert res.extra["stdout"].split() == ["-1", "1", "0"]  # EPERM for the template
+        _run_bad(p, good_image, "import matplotlib\nmatplotlib.rcParams['axes.facecolor'] = 'red'\n"
+                 "import os\nos.environ['X'] = '1'\nopen('f.txt', 'w').write('x')\n", "no_figure")
+        res = p.render("import os\nprint(os.path.exists('f.txt'), 'X' in os.environ)")
+        assert res.extra["stdout"].split() == ["False", "False"]
+        _run_bad(p, good_image, "while True: pass", "timeout", timeout=1.0)
+
+
+def _layout_scenario(plt, matplotlib, mtext):
+    """Text layouts from a fixed sequence of figures, rcParams changes and renderers."""
+    out = []
+    specs = [(s, rot, ha, va, ls, mode, fs, fw)
+             for s in ("0.5", "Title", "two\nlines", "\u22121.5")
+             for rot, ha, va, ls, mode, fs, fw in (
+                 (0, "center", "baseline", None, "default", 10, "normal"),
+                 (45, "right", "top", 2.0, "anchor", 13.5, "bold"),
+                 (90, "left", "center", 1.2, "xtick", "small", "normal"))]
+    changes = ({}, {"font.family": "serif"}, {"text.hinting": "native"},
+               {"font.sans-serif": ["DejaVu Serif"], "font.family": "sans-serif"})
+
+    def layouts(fig, renderer):
+        for s, rot, ha, va, ls, mode, fs, fw in specs:
+            t = fig.text(0.5, 0.5, s, rotation=rot, ha=ha, va=va, linespacing=ls,
+                         rotation_mode=mode, fontsize=fs, fontweight=fw)
+            for _ in range(2):
+                bbox, info, box = mtext.Text._get_layout(t, renderer)
+                out.append((bbox.get_points().tolist(), info, box))
+
+    with matplotlib.rc_context():
+        for dpi in (72, 100):
+            fig = plt.figure(figsize=(3, 2), dpi=dpi)
+            shared = fig.canvas.get_renderer()
+            for rc in changes:
+                matplotlib.rcParams.update(rc)
+                layouts(fig, shared)  # one renderer across rcParams changes (matplotlib's
+                fresh = plt.figure(figsize=(3, 2), dpi=dpi)  # own cache goes stale) ...
+                layouts(fresh, fresh.canvas.get_renderer())  # ... and a fresh one each time
+                plt.close(fresh)
+            plt.close(fig)
+    return out
+
+
+def test_layout_and_font_caches_are_exact():
+    """The worker's caches (verm.charts.accel) give exactly matplotlib's answers over a sequence
+    of figures, rcParams changes and renderers; installed here in-process, removed afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.font_manager as fm
+    import matplotlib.pyplot as plt
+    import matplotlib.text as mtext
+
+    from verm.charts import accel
+
+    stock = _layout_scenario(plt, matplotlib, mtext)
+    orig_layout, orig_fonts = mtext.Text._get_layout, fm.FontManager._find_fonts_by_props
+    orig_metrics = mtext._get_text_metrics_with_cache
+    try:
+        accel.install_font_lookup_cache()
+        accel.install_layout_cache()
+        assert mtext.Text._get_layout is not orig_layout
+        for _ in range(3):  # later runs start from a filled cache
+            assert _layout_scenario(plt, matplotlib, mtext) == stock
+        assert accel.layout_cache
+    finally:
+        mtext.Text._get_layout = orig_layout
+        mtext._get_text_metrics_with_cache = orig_metrics
+        fm.FontManager._find_fonts_by_props = orig_fonts
+        accel.layout_cache.clear()

@@ -45,7 +45,8 @@ def default_workers() -> int:
 #: Environment variables passed on to workers; everything else (API keys, tokens, data paths)
 #: stays out of reach of the job's ``os.environ``.
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONHOME", "MPLCONFIGDIR",
-             "VERM_CORE_DIR", "VERM_CHART_WARMUP", "VERM_CHART_NETNS", "TMPDIR", "SYSTEMROOT")
+             "VERM_CORE_DIR", "VERM_CHART_WARMUP", "VERM_CHART_ACCEL", "VERM_CHART_NETNS",
+             "TMPDIR", "SYSTEMROOT")
 
 
 def _worker_env() -> dict[str, str]:
@@ -68,10 +69,25 @@ class _Worker:
     """One template process and its two pipes."""
 
     def __init__(self, python: str, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [python, "-m", "verm.charts.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env=env, close_fds=True, bufsize=0,
-        )
+        # Images come back through a shared-memory file (one copy in, one copy out) instead
+        # of two pipe hops; without memfd (non-Linux) they travel on the pipes.
+        self.shm = -1
+        if hasattr(os, "memfd_create"):
+            try:
+                self.shm = os.memfd_create("verm-chart-image", os.MFD_CLOEXEC)
+            except OSError:
+                self.shm = -1
+        args = [python, "-m", "verm.charts.worker"]
+        if self.shm >= 0:
+            args += ["--shm-fd", str(self.shm)]
+        try:
+            self.proc = subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
+                bufsize=0, pass_fds=(self.shm,) if self.shm >= 0 else (),
+            )
+        except BaseException:
+            self._close_shm()
+            raise
         widen_pipe(self.proc.stdout.fileno())
         self.info: dict | None = None
         self.jobs = 0
@@ -92,7 +108,34 @@ class _Worker:
     def run(self, job: dict, wait: float):
         write_frame(self.proc.stdin.fileno(), job)
         self.jobs += 1
-        return read_frame(self.proc.stdout.fileno(), time.monotonic() + wait)
+        reply = read_frame(self.proc.stdout.fileno(), time.monotonic() + wait)
+        if reply is not None and reply[0].get("shm"):
+            reply = (reply[0], self._read_shm(reply[0]))
+        return reply
+
+    _SHM_KEEP = 64 << 20  # give the shared file's pages back after an image larger than this
+
+    def _read_shm(self, header: dict):
+        """Copy the image out of the shared file (the template vetted its size and shape)."""
+        nbytes = header["shm"]
+        buf = np.empty(nbytes, dtype=np.uint8)
+        got = 0
+        try:
+            if self.shm >= 0:
+                while got < nbytes:
+                    n = os.preadv(self.shm, [memoryview(buf)[got:]], got)
+                    if n <= 0:
+                        break
+                    got += n
+                if os.fstat(self.shm).st_size > self._SHM_KEEP:
+                    os.ftruncate(self.shm, 0)
+        except OSError:
+            pass
+        if got != nbytes:
+            header.clear()
+            header.update(status="error", message="the image did not arrive from the job process")
+            return b""
+        return buf
 
     def close(self, grace: float = 2.0) -> None:
         if self.proc.poll() is None:
@@ -117,6 +160,15 @@ class _Worker:
                     f.close()
             except OSError:
                 pass
+        self._close_shm()
+
+    def _close_shm(self) -> None:
+        if self.shm >= 0:
+            try:
+                os.close(self.shm)
+            except OSError:
+                pass
+            self.shm = -1
 
 
 def _shutdown(workers: list[_Worker]) -> None:
@@ -132,7 +184,9 @@ class ChartPool:
     space the job may add to the warm template; ``dpi`` overrides the code's dpi; ``size``
     (width, height) rescales the captured image (either may be None to keep the aspect ratio);
     ``max_output`` characters of stdout/stderr kept; ``max_pixels`` cap on the image size.
-    ``prestart`` starts every worker now instead of on first use.
+    ``prestart`` starts every worker now instead of on first use. ``fork_ahead`` forks each
+    job's child while the previous job runs (where the kernel's Landlock scopes signals), not
+    after it: lower latency when the pool has fewer workers than idle cores, the same CPU work.
 
     Thread-safe: :meth:`render` may be called from several threads; at most ``workers`` jobs run
     at once. Dead workers are replaced automatically.
@@ -151,6 +205,7 @@ class ChartPool:
         prestart: bool = True,
         python: str | None = None,
         start_timeout: float = 120.0,
+        fork_ahead: bool = False,
     ) -> None:
         self.workers = int(workers or default_workers())
         if self.workers < 1:
@@ -164,6 +219,7 @@ class ChartPool:
         self.python = python or sys.executable
         self.start_timeout = float(start_timeout)
         self._env = _worker_env()
+        self._env["VERM_CHART_FORK_AHEAD"] = "1" if fork_ahead else "0"
         # LIFO: a warm worker is reused before an empty slot starts a new process
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         self._all: list[_Worker] = []
@@ -296,7 +352,7 @@ class ChartPool:
         status = header.get("status", "error")
         image = None
         shape = header.get("shape")
-        if shape is not None and status in ("ok", "blank"):
+        if shape is not None and status in ("ok", "blank") and len(payload):
             image = np.frombuffer(payload, dtype=np.uint8).reshape(shape)
         extra = dict(header.get("extra") or {})
         extra["stdout"] = header.get("stdout", "")

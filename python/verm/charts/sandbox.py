@@ -94,12 +94,17 @@ _LL_SCOPE_ABSTRACT_UNIX = 1 << 0
 _LL_SCOPE_SIGNAL = 1 << 1
 
 
+_ABI: list[int] = []  # the kernel's answer, asked once per process (it cannot change)
+
+
 def landlock_abi() -> int:
     """Landlock ABI version the running kernel offers (0 when unavailable)."""
     if not _SYS or sys.platform != "linux":
         return 0
-    r = _lib().syscall(_SYS["landlock_create_ruleset"], None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    return int(r) if r > 0 else 0
+    if not _ABI:
+        r = _lib().syscall(_SYS["landlock_create_ruleset"], None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+        _ABI.append(int(r) if r > 0 else 0)
+    return _ABI[0]
 
 
 def _handled_fs(abi: int) -> int:
@@ -179,7 +184,16 @@ _DENY = (
 )
 
 
+_PROGRAM: list[bytes] = []  # assembled once (in the warm template), installed by each child
+
+
 def _seccomp_program() -> bytes:
+    if not _PROGRAM:
+        _PROGRAM.append(_assemble_seccomp())
+    return _PROGRAM[0]
+
+
+def _assemble_seccomp() -> bytes:
     ins: list[tuple[int, int, int, int]] = []
 
     def op(code, k=0, jt=0, jf=0):
