@@ -17,14 +17,8 @@ def _aa_cubic(x):
 
 
 @triton.jit
-def preprocess_kernel(
-    src_ptr, meta_ptr, cum_ptr, out_ptr, n_images,
-    m0, m1, m2, s0, s1, s2,
-    P: tl.constexpr, MERGE: tl.constexpr, TP: tl.constexpr, BP: tl.constexpr, RP: tl.constexpr,
-    KP: tl.constexpr, LOGN: tl.constexpr,
-):
-    pid = tl.program_id(0)
-    # image of this patch: largest i with cum[i] <= pid
+def _find_image(cum_ptr, pid, n_images, LOGN: tl.constexpr):
+    """Largest i with cum[i] <= pid (cum: ascending start offsets)."""
     lo = 0
     hi = n_images - 1
     for _ in range(LOGN):
@@ -33,6 +27,34 @@ def preprocess_kernel(
         ok = c <= pid
         lo = tl.where(ok, mid, lo)
         hi = tl.where(ok, hi, mid - 1)
+    return lo
+
+
+@triton.jit
+def _emit(o, obase, omask, c: tl.constexpr, m0, m1, m2, s0, s1, s2, P: tl.constexpr, TP: tl.constexpr):
+    """Clamp, round to the uint8 grid, normalise, store the channel's temporal copies."""
+    o = tl.minimum(tl.maximum(o, 0.0), 255.0)
+    o = (o + 12582912.0) - 12582912.0  # round half to even, like torch.round before uint8
+    if c == 0:
+        o = (o - m0) / s0
+    elif c == 1:
+        o = (o - m1) / s1
+    else:
+        o = (o - m2) / s2
+    o = o.to(obase.dtype.element_ty)
+    for tt in tl.static_range(TP):
+        tl.store(obase + (c * TP + tt) * P * P, o, mask=omask)
+
+
+@triton.jit
+def preprocess_kernel(
+    src_ptr, meta_ptr, cum_ptr, out_ptr, n_images,
+    m0, m1, m2, s0, s1, s2,
+    P: tl.constexpr, MERGE: tl.constexpr, TP: tl.constexpr, BP: tl.constexpr, RP: tl.constexpr,
+    KP: tl.constexpr, LOGN: tl.constexpr,
+):
+    pid = tl.program_id(0)
+    lo = _find_image(cum_ptr, pid, n_images, LOGN)  # image of this patch
     mrow = meta_ptr + lo * 8
     src_off = tl.load(mrow + 0)
     in_h = tl.load(mrow + 1).to(tl.int32)
@@ -97,17 +119,7 @@ def preprocess_kernel(
         v = tl.load(src_ptr + pix + cidx, mask=gmask, other=0).to(tl.float32)
         tmp = tl.sum(v * wx[None, :, :], axis=2)  # [RP, BP]: horizontal pass on the input rows
         o = tl.sum(wy[:, :, None] * tmp[None, :, :], axis=1)  # [BP, BP]
-        o = tl.minimum(tl.maximum(o, 0.0), 255.0)
-        o = (o + 12582912.0) - 12582912.0  # round half to even, like torch.round before uint8
-        if c == 0:
-            o = (o - m0) / s0
-        elif c == 1:
-            o = (o - m1) / s1
-        else:
-            o = (o - m2) / s2
-        o = o.to(out_ptr.dtype.element_ty)
-        for t in tl.static_range(TP):
-            tl.store(obase + (c * TP + t) * P * P, o, mask=omask)
+        _emit(o, obase, omask, c, m0, m1, m2, s0, s1, s2, P, TP)
 
 
 # ----------------------------------------------------------------------------- two-pass variant
@@ -115,20 +127,6 @@ def preprocess_kernel(
 # pass 2 resizes vertically, rounds, normalises and writes the patch layout.  Each output value
 # then reads only its own taps along one axis (the one-pass kernel above gathers a full 2-D window
 # per patch), and a side that keeps its size is a plain copy.
-
-
-@triton.jit
-def _find_image(cum_ptr, pid, n_images, LOGN: tl.constexpr):
-    """Largest i with cum[i] <= pid (cum: ascending start offsets)."""
-    lo = 0
-    hi = n_images - 1
-    for _ in range(LOGN):
-        mid = (lo + hi + 1) // 2
-        c = tl.load(cum_ptr + mid)
-        ok = c <= pid
-        lo = tl.where(ok, mid, lo)
-        hi = tl.where(ok, hi, mid - 1)
-    return lo
 
 
 @triton.jit
@@ -232,19 +230,3 @@ def vpass_kernel(
         for c in tl.static_range(3):
             v = tl.load(ptrs3 + c * plane, mask=m3, other=0.0)
             _emit(tl.sum(v * w[:, :, None], axis=1), obase, omask, c, m0, m1, m2, s0, s1, s2, P, TP)
-
-
-@triton.jit
-def _emit(o, obase, omask, c: tl.constexpr, m0, m1, m2, s0, s1, s2, P: tl.constexpr, TP: tl.constexpr):
-    """Clamp, round to the uint8 grid, normalise, store the channel's temporal copies."""
-    o = tl.minimum(tl.maximum(o, 0.0), 255.0)
-    o = (o + 12582912.0) - 12582912.0  # round half to even, like torch.round before uint8
-    if c == 0:
-        o = (o - m0) / s0
-    elif c == 1:
-        o = (o - m1) / s1
-    else:
-        o = (o - m2) / s2
-    o = o.to(obase.dtype.element_ty)
-    for tt in tl.static_range(TP):
-        tl.store(obase + (c * TP + tt) * P * P, o, mask=omask)

@@ -255,6 +255,20 @@ def _default_chunk(V: int, elem: int, N: int) -> int:
     return min(c, N)
 
 
+def _chunk_setup(h2, weight, old, ref, adv, mask, o: _Opts, chunk_size):
+    """Contiguous inputs, the chunk size, flat per-token inputs and the output/chunk buffers."""
+    N = h2.shape[0]
+    V = weight.shape[0]
+    dev = h2.device
+    C = int(chunk_size) if chunk_size else _default_chunk(V, h2.element_size(), N)
+    C = max(1, min(C, N))
+    flat = [t.reshape(N).contiguous() for t in (_token_weights(mask, o.loss_agg), old, ref, adv)]
+    logp = torch.empty(N, device=dev, dtype=torch.float32)
+    ent = torch.empty(N, device=dev, dtype=torch.float32)
+    zbuf = torch.empty((C, V), device=dev, dtype=h2.dtype)
+    return (h2.contiguous(), weight.contiguous(), C, *flat, logp, ent, zbuf)
+
+
 MATMUL_BACKENDS = ("torch", "triton")
 ROW_LAUNCH = {"BV": 2048, "num_warps": 8}  # row kernel launch of the torch-matmul path (GPU)
 
@@ -278,15 +292,8 @@ def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bo
     dev = h2.device
     interp = interpreting()
     prec = _prec(h2.dtype)
-    h2 = h2.contiguous()
-    weight = weight.contiguous()
-    C = int(chunk_size) if chunk_size else _default_chunk(V, h2.element_size(), N)
-    C = max(1, min(C, N))
-    weights = _token_weights(mask, o.loss_agg).reshape(N).contiguous()
-    oldf, reff, advf = old.reshape(N).contiguous(), ref.reshape(N).contiguous(), adv.reshape(N).contiguous()
-    logp = torch.empty(N, device=dev, dtype=torch.float32)
-    ent = torch.empty(N, device=dev, dtype=torch.float32)
-    zbuf = torch.empty((C, V), device=dev, dtype=h2.dtype)
+    h2, weight, C, weights, oldf, reff, advf, logp, ent, zbuf = _chunk_setup(
+        h2, weight, old, ref, adv, mask, o, chunk_size)
     fixed = _fixed_config(C, V, H)
     bn_stats = fixed[0]["BN"] if fixed else _FWD_BN  # one softmax-statistics slot per vocab tile
     grad_h = torch.empty_like(h2) if need_grad else None
@@ -330,18 +337,11 @@ def _fused_forward(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bo
 
 def _fused_forward_torch_mm(h2, weight, tgt, old, ref, adv, mask, o: _Opts, need_grad: bool, chunk_size):
     ks = _kernels()
-    N, H = h2.shape
+    N = h2.shape[0]
     V = weight.shape[0]
     dev = h2.device
-    h2 = h2.contiguous()
-    weight = weight.contiguous()
-    C = int(chunk_size) if chunk_size else _default_chunk(V, h2.element_size(), N)
-    C = max(1, min(C, N))
-    weights = _token_weights(mask, o.loss_agg).reshape(N).contiguous()
-    oldf, reff, advf = old.reshape(N).contiguous(), ref.reshape(N).contiguous(), adv.reshape(N).contiguous()
-    logp = torch.empty(N, device=dev, dtype=torch.float32)
-    ent = torch.empty(N, device=dev, dtype=torch.float32)
-    zbuf = torch.empty((C, V), device=dev, dtype=h2.dtype)
+    h2, weight, C, weights, oldf, reff, advf, logp, ent, zbuf = _chunk_setup(
+        h2, weight, old, ref, adv, mask, o, chunk_size)
     grad_h = torch.empty_like(h2) if need_grad else None
     grad_w = torch.empty_like(weight) if need_grad else None
     unused = torch.empty(1, device=dev, dtype=torch.float32)  # tile statistics: not used here
