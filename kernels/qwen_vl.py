@@ -259,7 +259,7 @@ def _stage_pool():
 
 
 def _stage_into(im, dst: np.ndarray) -> None:
-    """Write one host image's HWC bytes into ``dst`` (numpy and PIL release the GIL meanwhile)."""
+    """Write one host image's HWC bytes into ``dst`` (called from the staging threads)."""
     src = im.array() if isinstance(im, _PilImage) else (im.numpy() if hasattr(im, "numpy") else im)
     np.copyto(dst, np.ascontiguousarray(src).reshape(-1))
 
@@ -286,8 +286,9 @@ def _pack(imgs, dev, offsets, on_ready=None):
     """All images' bytes in one uint8 buffer on ``dev``; ``on_ready(buffer, lo, hi)`` is called once
     the bytes of images ``[lo, hi)`` are ordered before later work on the current stream.
 
-    Host images go through a reused pinned buffer: worker threads convert/copy them in (PIL to
-    bytes and numpy copies release the GIL), and each finished run of images is uploaded on a copy
+    Host images go through a reused pinned buffer: worker threads convert/copy them in (numpy
+    copies release the GIL; PIL's conversion to bytes does only in some Pillow versions), and each
+    finished run of images is uploaded on a copy
     stream while the next ones are still being staged, so the caller can start computing on the
     first images while the rest are in flight.
     """
