@@ -159,6 +159,29 @@ def test_ground_truth_file_unreadable(pool, good_image, tmp_path):
     _run_bad(pool, good_image, "open('/etc/hostname').read()", "error")
 
 
+def test_previous_job_image_unreadable():
+    """The worker's shared image file is emptied before each job: a job that scans its open
+    files finds no other job's pixels (one worker, so both jobs run in the same template)."""
+    snoop = (
+        "import os, stat\n"
+        "seen = 0\n"
+        "for fd in range(3, 512):\n"
+        "    try:\n"
+        "        st = os.fstat(fd)\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    if stat.S_ISREG(st.st_mode) and st.st_nlink == 0:  # memfd / unlinked files\n"
+        "        seen = max(seen, st.st_size, len(os.pread(fd, 1 << 16, 0)))\n"
+        "print('SEEN', seen)\n"
+    )
+    with ChartPool(1, timeout=TIMEOUT, memory_mb=1024) as one:
+        first = one.render(GOOD)
+        assert first.status == "ok", first.message
+        res = one.render(snoop)
+    assert res.status == "no_figure", res.message
+    assert "SEEN 0" in res.extra["stdout"], res.extra["stdout"]
+
+
 def test_ground_truth_unreadable_even_through_libc(pool, good_image, tmp_path):
     """ctypes bypasses the audit hook; Landlock (when the kernel has it) still refuses."""
     if not pool.info["capabilities"]["landlock_abi"]:

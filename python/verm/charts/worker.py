@@ -368,6 +368,13 @@ def _child_main(job_r: int, out_fd: int, tmp: str, read_roots: list[str]) -> Non
     if frame is None:
         os._exit(0)
     os.close(job_r)
+    if _SHM_FD[0] >= 0:
+        # The pool has read the previous job's image by now (it sends a worker its next job only
+        # after that); empty the shared file so this job cannot read another job's image.
+        try:
+            os.ftruncate(_SHM_FD[0], 0)
+        except OSError as exc:
+            setup_error = setup_error or f"sandbox setup failed: cannot clear the image file: {exc}"
     _run_child(frame[0], out_fd, extra, vm, setup_error)
 
 
