@@ -10,6 +10,7 @@
 #include <cmath>
 #include <map>
 #include <unordered_map>
+#include <utility>
 
 namespace verm::text {
 
@@ -167,27 +168,25 @@ struct Cubic {
 struct GaussLegendre {
   std::vector<std::pair<double, double>> full, half;  // (weight, node); half: nodes >= 0
   explicit GaussLegendre(int n) {
-    for (int i = 0; i < n; ++i) {
-      double x = std::cos(M_PI * (i + 0.75) / (n + 0.5)), dp = 1;
-      for (int it = 0; it < 100; ++it) {
-        double p0 = 1, p1 = x;
-        for (int k = 2; k <= n; ++k) {
-          double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-          p0 = p1;
-          p1 = p2;
-        }
-        dp = n * (x * p1 - p0) / (x * x - 1);
-        double dx = p1 / dp;
-        x -= dx;
-        if (std::fabs(dx) < 1e-16) break;
-      }
+    // (P_n(x), P_n'(x)) by the three-term recurrence
+    auto legendre = [n](double x) {
       double p0 = 1, p1 = x;
       for (int k = 2; k <= n; ++k) {
         double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
         p0 = p1;
         p1 = p2;
       }
-      dp = n * (x * p1 - p0) / (x * x - 1);
+      return std::make_pair(p1, n * (x * p1 - p0) / (x * x - 1));
+    };
+    for (int i = 0; i < n; ++i) {
+      double x = std::cos(M_PI * (i + 0.75) / (n + 0.5));
+      for (int it = 0; it < 100; ++it) {
+        auto [p, dp] = legendre(x);
+        double dx = p / dp;
+        x -= dx;
+        if (std::fabs(dx) < 1e-16) break;
+      }
+      double dp = legendre(x).second;
       double w = 2 / ((1 - x * x) * dp * dp);
       full.push_back({w, x});
       if (x > 0) half.push_back({w, x});
