@@ -11,7 +11,14 @@ import copy
 import random
 from typing import Any
 
-from verm.data.common import LabeledError, Sample, apply_families, color_distance
+from verm.data.common import (
+    LabeledError,
+    Sample,
+    apply_families,
+    color_distance,
+    resize_slice_pair,
+    shift_values,
+)
 
 TYPES = ("bar", "grouped_bar", "stacked_bar", "line", "scatter", "pie", "area", "hist")
 #: The fixed axes rectangle [left, bottom, width, height] in figure fractions.
@@ -293,19 +300,13 @@ def p_data_value(spec, rng, used):
                               "data_value")
     if spec["type"] == "pie":
         i, j = rng.sample(range(len(vals)), 2)
-        d = round(min(vals[i], vals[j]) * 0.6, 1)
-        vals[i] = round(vals[i] + d, 1)
-        vals[j] = round(vals[j] - d, 1)
+        resize_slice_pair(vals, i, j)
         s["values"] = vals
         return ["data"], _err("data_error", 2, "pie slices", f'The "{spec["cats"][i]}" and "{spec["cats"][j]}" '
                               "slices have the wrong sizes.", PLOT, "data_value")
     n = rng.choice([1, 1, 2])
     idx = rng.sample(range(len(vals)), n)
-    span = max(vals) - min(vals) + 1e-6
-    for i in idx:
-        vals[i] = round(vals[i] + rng.choice([-1, 1]) * max(0.35 * span, 0.25 * abs(vals[i])), 1)
-        if vals[i] <= 0:
-            vals[i] = round(abs(vals[i]) + 0.5 * span, 1)
+    shift_values(vals, idx, rng)
     s["values"] = vals
     if spec["ylim"] and max(vals) > spec["ylim"][1]:
         spec["ylim"] = (spec["ylim"][0], round(max(vals) * 1.2, 0))

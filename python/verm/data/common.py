@@ -125,6 +125,23 @@ class Sample:
         return h.hexdigest()
 
 
+def resize_slice_pair(vals: list, i: int, j: int) -> None:
+    """Move 60% of the smaller of two pie slices from slice ``j`` to slice ``i`` (in place)."""
+    d = round(min(vals[i], vals[j]) * 0.6, 1)
+    vals[i] = round(vals[i] + d, 1)
+    vals[j] = round(vals[j] - d, 1)
+
+
+def shift_values(vals: list, idx, rng) -> None:
+    """Push ``vals[i]`` for ``i`` in ``idx`` up or down by a clearly visible amount (in place),
+    keeping them positive."""
+    span = max(vals) - min(vals) + 1e-6
+    for i in idx:
+        vals[i] = round(vals[i] + rng.choice([-1, 1]) * max(0.35 * span, 0.25 * abs(vals[i])), 1)
+        if vals[i] <= 0:
+            vals[i] = round(abs(vals[i]) + 0.5 * span, 1)
+
+
 def anchor_bbox(anchor: tuple[int, int, int, int], cells: list, width: int, height: int
                 ) -> tuple[float, float, float, float] | None:
     """Fractional bbox of grid slots from a table render's ``extra["cells"]`` boxes."""

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from verm.data.chart_gen import COLORS, TOPICS, _alter_text
-from verm.data.common import LabeledError, Sample, color_distance
+from verm.data.common import LabeledError, Sample, color_distance, resize_slice_pair, shift_values
 
 FMT = "vegalite"
 TYPES = ("bar", "hbar", "stacked_bar", "line", "point", "area", "arc")
@@ -235,19 +235,13 @@ def p_data_value(m, rng, used):
     vals = list(s["values"])
     if m["type"] == "arc":
         i, j = rng.sample(range(len(vals)), 2)
-        d = round(min(vals[i], vals[j]) * 0.6, 1)
-        vals[i] = round(vals[i] + d, 1)
-        vals[j] = round(vals[j] - d, 1)
+        resize_slice_pair(vals, i, j)
         desc = f'The "{m["cats"][i]}" and "{m["cats"][j]}" slices have the wrong sizes.'
         sev, loc, idx = 2, "pie slices", [i, j]
     else:
         n = rng.choice([1, 1, 2]) if m["type"] != "point" else rng.choice([2, 3])
         idx = rng.sample(range(len(vals)), n)
-        span = max(vals) - min(vals) + 1e-6
-        for i in idx:
-            vals[i] = round(vals[i] + rng.choice([-1, 1]) * max(0.35 * span, 0.25 * abs(vals[i])), 1)
-            if vals[i] <= 0:
-                vals[i] = round(abs(vals[i]) + 0.5 * span, 1)
+        shift_values(vals, idx, rng)
         where = ("category " + ", ".join(str(m["cats"][i]) for i in idx)) if m["type"] != "point" else "points"
         desc = f'Series "{s["name"]}" has wrong values at {where}.'
         sev, loc = (2 if n == 1 else 3) if m["type"] != "point" else 2, "plot area"
