@@ -10,6 +10,7 @@ the kernel transformers' fast processor runs), followed like there by clamping a
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import threading
@@ -92,17 +93,99 @@ def _to_hwc(img):
 _PIL_CHANNELS = {"RGB": 3, "L": 1, "RGBA": 4}
 
 
-class _PilImage:
-    """A PIL image whose pixels are read only when they are staged (in a worker thread)."""
+class _ArrowSchema(ctypes.Structure):
+    pass
 
-    __slots__ = ("img", "shape")
+
+_ArrowSchema._fields_ = [
+    ("format", ctypes.c_char_p), ("name", ctypes.c_char_p), ("metadata", ctypes.c_char_p),
+    ("flags", ctypes.c_int64), ("n_children", ctypes.c_int64),
+    ("children", ctypes.POINTER(ctypes.POINTER(_ArrowSchema))), ("dictionary", ctypes.c_void_p),
+    ("release", ctypes.c_void_p), ("private_data", ctypes.c_void_p),
+]
+
+
+class _ArrowArray(ctypes.Structure):
+    pass
+
+
+_ArrowArray._fields_ = [
+    ("length", ctypes.c_int64), ("null_count", ctypes.c_int64), ("offset", ctypes.c_int64),
+    ("n_buffers", ctypes.c_int64), ("n_children", ctypes.c_int64),
+    ("buffers", ctypes.POINTER(ctypes.c_void_p)),
+    ("children", ctypes.POINTER(ctypes.POINTER(_ArrowArray))), ("dictionary", ctypes.c_void_p),
+    ("release", ctypes.c_void_p), ("private_data", ctypes.c_void_p),
+]
+
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype = ctypes.c_void_p
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+
+
+def _pil_view(img):
+    """Zero-copy ``([H, W, C] uint8 view, keep-alive)`` of a PIL image's own pixel memory, or None.
+
+    Pillow (>= 11.2) exports its pixel storage through the Arrow C data interface: RGB/RGBA as 4
+    bytes per pixel (RGB padded to RGBX), L as 1.  Reading it skips ``tobytes``, which repacks
+    every row while holding the GIL.  The view is valid while the returned keep-alive (the
+    exported capsules, which hold a reference on Pillow's image memory) lives.
+
+    Only images that Pillow allocated itself are read this way: memory-mapped or borrowed images
+    (``readonly``) have no block Pillow's exporter can name (its export dereferences a null block
+    list for them), and images split over several blocks (over 16 MB by default) are refused by
+    Pillow; both take the copying path.
+    """
+    if img.mode not in _PIL_CHANNELS or not hasattr(img, "__arrow_c_array__"):
+        return None
+    img.load()
+    if img.readonly:
+        return None
+    channels = 1 if img.mode == "L" else 4
+    w, h = img.size
+    n = w * h
+    try:
+        caps = img.__arrow_c_array__()
+        schema = _ArrowSchema.from_address(_capsule_pointer(caps[0], b"arrow_schema"))
+        arr = _ArrowArray.from_address(_capsule_pointer(caps[1], b"arrow_array"))
+        if arr.length != n or arr.offset != 0:
+            return None
+        if channels == 4:
+            if (schema.format != b"+w:4" or schema.n_children != 1 or arr.n_children != 1
+                    or schema.children[0].contents.format != b"C"):
+                return None
+            arr = arr.children[0].contents
+            if arr.length != 4 * n or arr.offset != 0:
+                return None
+        elif schema.format != b"C" or arr.n_children != 0:
+            return None
+        if arr.n_buffers != 2 or not arr.buffers[1]:
+            return None
+        buf = (ctypes.c_uint8 * (n * channels)).from_address(arr.buffers[1])
+    except Exception:  # noqa: BLE001 - multi-block images (ValueError) or an unexpected layout: copy
+        return None
+    return np.frombuffer(buf, dtype=np.uint8).reshape(h, w, channels), caps
+
+
+class _PilImage:
+    """A PIL image whose pixels are read only when they are staged (files still to decode, and
+    modes to convert, in worker threads).  RGB and RGBA images are staged as 4 bytes per pixel,
+    the layout of Pillow's own storage, so that its pixels can be read without a conversion."""
+
+    __slots__ = ("img", "shape", "_keep")
 
     def __init__(self, img) -> None:
         self.img = img
-        self.shape = (img.height, img.width, _PIL_CHANNELS.get(img.mode, 3))
+        self.shape = (img.height, img.width, 1 if img.mode == "L" else 4)
+        self._keep = None
 
     def array(self) -> np.ndarray:
+        """[H, W, C] uint8 pixels: a view of Pillow's memory where it exports one (kept valid
+        while this object lives), else a converted copy (C = 3 for RGB then)."""
         img = self.img if self.img.mode in _PIL_CHANNELS else self.img.convert("RGB")
+        found = _pil_view(img)
+        if found is not None:
+            view, self._keep = found
+            return view
         arr = np.asarray(img)
         return arr if arr.ndim == 3 else arr[:, :, None]
 
@@ -230,6 +313,8 @@ _STAGING = _PinnedStaging()
 
 
 def _host_tensor(im):
+    """The image's bytes as a [H, W, C] torch tensor, a view of the caller's memory where possible
+    (PIL images: see :meth:`_PilImage.array`)."""
     import warnings
 
     import torch
@@ -238,30 +323,73 @@ def _host_tensor(im):
         return im
     if isinstance(im, _PilImage):
         im = im.array()
+    if any(st < 0 for st in im.strides):  # torch cannot view negative strides
+        im = np.ascontiguousarray(im)
     with warnings.catch_warnings():  # read-only arrays (np.asarray of PIL images) are only read
         warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(np.ascontiguousarray(im))
+        return torch.from_numpy(im)
 
 
-_STAGE_THREADS = None
-_PARALLEL_BYTES = 4 << 20  # below this, staging in worker threads is not worth its overhead
+def _write_image(dst, shape, src) -> None:
+    """Copy one image ``src`` ([H, W, c] tensor) into its staging slot ``dst`` (flat, laid out as
+    ``shape``).  A converted RGB PIL image (c = 3) fills the first 3 bytes of its 4-byte pixels;
+    the kernels never read the 4th."""
+    dst.view(shape)[..., : src.shape[2]].copy_(src)
+
+
 _UPLOAD_BYTES = 16 << 20  # staged bytes gathered before each host-to-device copy + kernel launch
+_DECODE_THREADS = None
 
 
-def _stage_pool():
-    global _STAGE_THREADS
-    if _STAGE_THREADS is None:
+def _decode_pool():
+    """Process-wide threads for PIL images that still need decoding or conversion (Pillow
+    releases the GIL while it decodes)."""
+    global _DECODE_THREADS
+    if _DECODE_THREADS is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _STAGE_THREADS = ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1),
-                                            thread_name_prefix="verm-stage")
-    return _STAGE_THREADS
+        _DECODE_THREADS = ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1),
+                                             thread_name_prefix="verm-decode")
+    return _DECODE_THREADS
 
 
-def _stage_into(im, dst: np.ndarray) -> None:
-    """Write one host image's HWC bytes into ``dst`` (called from the staging threads)."""
-    src = im.array() if isinstance(im, _PilImage) else (im.numpy() if hasattr(im, "numpy") else im)
-    np.copyto(dst, np.ascontiguousarray(src).reshape(-1))
+def _needs_decode(im) -> bool:
+    """A PIL image that still has to be decoded or converted (worth a worker thread)."""
+    return isinstance(im, _PilImage) and (bool(getattr(im.img, "tile", None)) or im.img.mode not in _PIL_CHANNELS)
+
+
+def _stage_images(host, imgs, offsets, ks, source) -> None:
+    """Copy host images ``ks`` (ascending indices) into their slots of the flat CPU buffer ``host``.
+
+    Consecutive contiguous images go through one ``torch.cat(..., out=)``: torch's CPU copy
+    spreads each image over all cores and the loop runs in C++.  Called from the main thread on
+    purpose: measured on a 16-core host, the same copies issued from a second Python thread ran
+    2-3x slower (torch's OpenMP team is the main thread's), and a pool of threads doing memcpy
+    reached half the speed."""
+    import torch
+
+    group: list = []
+    start = end = 0
+
+    def drain():
+        if group:
+            torch.cat(group, out=host[start:end])
+            group.clear()
+
+    for k in ks:
+        src = source(k)
+        o0, o1 = int(offsets[k]), int(offsets[k + 1])
+        if src.is_contiguous() and src.numel() == o1 - o0 and src.device.type == "cpu":
+            if group and o0 != end:
+                drain()
+            if not group:
+                start = o0
+            group.append(src.reshape(-1))
+            end = o1
+            continue
+        drain()
+        _write_image(host[o0:o1], imgs[k].shape, src)
+    drain()
 
 
 def _byte_offsets(imgs) -> np.ndarray:
@@ -282,16 +410,28 @@ def _copy_stream(dev):
     return _COPY_STREAMS[dev]
 
 
+def _runs(offsets, n: int, upload_bytes: int) -> list[tuple[int, int]]:
+    """Image index ranges ``[lo, hi)`` of at least ``upload_bytes`` each (the last may be less)."""
+    runs, lo = [], 0
+    for k in range(1, n + 1):
+        if offsets[k] - offsets[lo] >= upload_bytes or k == n:
+            runs.append((lo, k))
+            lo = k
+    return runs
+
+
 def _pack(imgs, dev, offsets, on_ready=None):
     """All images' bytes in one uint8 buffer on ``dev``; ``on_ready(buffer, lo, hi)`` is called once
     the bytes of images ``[lo, hi)`` are ordered before later work on the current stream.
 
-    Host images go through a reused pinned buffer: worker threads convert/copy them in (numpy
-    copies release the GIL; PIL's conversion to bytes does only in some Pillow versions), and each
-    finished run of images is uploaded on a copy
-    stream while the next ones are still being staged, so the caller can start computing on the
-    first images while the rest are in flight.
+    Host images go through a reused pinned buffer in runs of about ``_UPLOAD_BYTES``: this thread
+    copies run ``i + 1`` in (torch's multi-threaded CPU copy) while run ``i`` uploads on a copy
+    stream and its kernels, launched by ``on_ready``, run, so copies, uploads and kernels overlap.
+    PIL images are read directly from Pillow's memory where it exports it; files still to decode,
+    and modes to convert, go to a thread pool first.
     """
+    import concurrent.futures as cf
+
     import torch
 
     n = len(imgs)
@@ -302,7 +442,10 @@ def _pack(imgs, dev, offsets, on_ready=None):
         ready(out, 0, n)
         return out
     if dev.type != "cuda":
-        out = torch.cat([_host_tensor(im).reshape(-1).cpu() for im in imgs]).to(dev)
+        out = torch.empty(total, dtype=torch.uint8)
+        for k, im in enumerate(imgs):
+            _write_image(out[offsets[k]:offsets[k + 1]], im.shape, _host_tensor(im).cpu())
+        out = out.to(dev)
         ready(out, 0, n)
         return out
     out = torch.empty(total, dtype=torch.uint8, device=dev)
@@ -311,51 +454,36 @@ def _pack(imgs, dev, offsets, on_ready=None):
     copy.wait_stream(compute)  # ``out`` was allocated on the compute stream
     out.record_stream(copy)
     on_device = [isinstance(im, torch.Tensor) and im.device.type == "cuda" for im in imgs]
-    host_idx = [k for k in range(n) if not on_device[k]]
+    decoding = {k: _decode_pool().submit(_host_tensor, imgs[k]) for k in range(n) if _needs_decode(imgs[k])}
+
+    def source(k):
+        return decoding[k].result() if k in decoding else _host_tensor(imgs[k])
+
     with _STAGING.lock:
         host = _STAGING.get(total)
-        host_np = host.numpy()
-
-        def stage(k):
-            _stage_into(imgs[k], host_np[offsets[k]:offsets[k + 1]])
-            return k
-
-        host_bytes = sum(int(offsets[k + 1] - offsets[k]) for k in host_idx)
-        staged = (_stage_pool().map(stage, host_idx) if host_bytes >= _PARALLEL_BYTES and len(host_idx) > 1
-                  else map(stage, host_idx))
-        staged = iter(staged)
-        done_upto = 0  # images [0, done_upto) are on the device (or ordered there)
-
-        def flush(hi):
-            nonlocal done_upto
-            lo = done_upto
-            with torch.cuda.stream(copy):
-                k = lo
-                while k < hi:
-                    if on_device[k]:
-                        out[offsets[k]:offsets[k + 1]].copy_(imgs[k].reshape(-1))
-                        k += 1
-                        continue
-                    e = k + 1
-                    while e < hi and not on_device[e]:  # consecutive host images: one copy
-                        e += 1
-                    out[offsets[k]:offsets[e]].copy_(host[offsets[k]:offsets[e]], non_blocking=True)
-                    k = e
-            compute.wait_stream(copy)
-            done_upto = hi
-            ready(out, lo, hi)
-
         try:
-            for k in staged:
-                # images up to k are staged (map yields in order); upload once a run is big enough
-                hi = k + 1
-                while hi < n and on_device[hi]:
-                    hi += 1
-                if offsets[hi] - offsets[done_upto] >= _UPLOAD_BYTES or hi == n:
-                    flush(hi)
-            if done_upto < n:
-                flush(n)
-        finally:  # the buffer is reused only after every upload issued from it has finished
+            for lo, hi in _runs(offsets, n, _UPLOAD_BYTES):
+                _stage_images(host, imgs, offsets, [k for k in range(lo, hi) if not on_device[k]], source)
+                with torch.cuda.stream(copy):
+                    k = lo
+                    while k < hi:
+                        e = k + 1
+                        while e < hi and on_device[e] == on_device[k]:
+                            e += 1
+                        if on_device[k]:
+                            for j in range(k, e):
+                                out[offsets[j]:offsets[j + 1]].copy_(imgs[j].reshape(-1))
+                        else:  # consecutive host images: one upload
+                            out[offsets[k]:offsets[e]].copy_(host[offsets[k]:offsets[e]], non_blocking=True)
+                        k = e
+                compute.wait_stream(copy)
+                ready(out, lo, hi)
+        finally:
+            # no decode job may outlive the call, and the buffer is reused only after every
+            # upload issued from it has finished
+            for f in decoding.values():
+                f.cancel()
+            cf.wait(list(decoding.values()))
             _STAGING.done(copy)
     return out
 

@@ -177,3 +177,89 @@ def test_inputs_and_errors():
         K.qwen_vl_preprocess([np.zeros((2, 500, 3), np.uint8)])
     with pytest.raises(ValueError, match="channels"):
         K.qwen_vl_preprocess([np.zeros((20, 20, 2), np.uint8)])
+
+
+def test_pil_pixels_read_in_place_or_copied(tmp_path):
+    """PIL images are read from Pillow's own memory where it exports it (RGB as RGBX, L), and
+    copied otherwise (memory-mapped / borrowed images, files still to decode); every route gives
+    the numpy result."""
+    from PIL import Image
+    from verm.kernels import qwen_vl as qv
+
+    rng = np.random.default_rng(7)
+    img = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    kw = dict(device=DEV, max_pixels=56 * 56 * 2)
+    want, _ = K.qwen_vl_preprocess([img], **kw)
+
+    rgb = Image.fromarray(img)
+    found = qv._pil_view(rgb)
+    if hasattr(rgb, "__arrow_c_array__"):  # Pillow >= 11.2 exports its storage
+        view, keep = found
+        assert view.shape == (40, 60, 4) and np.array_equal(view[..., :3], img)
+        gray = rgb.convert("L")
+        gview, _ = qv._pil_view(gray)
+        assert gview.shape == (40, 60, 1) and np.array_equal(gview[..., 0], np.asarray(gray))
+    # memory-mapped image (readonly): never exported, copied instead
+    rgba = np.ascontiguousarray(np.concatenate([img, np.full((40, 60, 1), 9, np.uint8)], axis=2))
+    mapped = Image.frombuffer("RGBA", (60, 40), rgba.tobytes(), "raw", "RGBA", 0, 1)
+    assert mapped.readonly and qv._pil_view(mapped) is None
+    # a file opened lazily decodes at staging time
+    path = tmp_path / "x.png"
+    rgb.save(path)
+    for pil in (rgb, mapped, Image.open(path)):
+        got, _ = K.qwen_vl_preprocess([pil, img], **kw)
+        assert torch.equal(got[: len(got) // 2], want)
+    # device tensors between host images (on CUDA: uploaded around them)
+    got, _ = K.qwen_vl_preprocess([img, torch.from_numpy(img).to(DEV), rgb, torch.from_numpy(img).to(DEV)], **kw)
+    assert torch.equal(got, want.repeat(4, 1))
+    gray = rgb.convert("L")
+    got, _ = K.qwen_vl_preprocess([gray], **kw)
+    ref, _ = K.qwen_vl_preprocess([np.asarray(gray)], **kw)
+    assert torch.equal(got, ref)
+    # converted RGB copies (3 bytes a pixel) fill the 4-byte slots PIL RGB images are staged in
+    slot = torch.full((40 * 60 * 4,), 7, dtype=torch.uint8)
+    qv._write_image(slot, (40, 60, 4), torch.from_numpy(img))
+    assert torch.equal(slot.view(40, 60, 4)[..., :3], torch.from_numpy(img))
+    assert bool((slot.view(40, 60, 4)[..., 3] == 7).all())
+    # a truncated file: Pillow's error, not a crash
+    data = path.read_bytes()
+    (tmp_path / "t.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(OSError):
+        K.qwen_vl_preprocess([Image.open(tmp_path / "t.png")], **kw)
+
+
+def test_staging_copies_every_route_into_its_slot():
+    """The host staging step (run on CPU here): contiguous images batched into one copy,
+    strided ones, RGB PIL images read in place (4-byte pixels) or converted (3 of 4 bytes), all
+    land in their own slots; runs split where the byte threshold is crossed."""
+    from PIL import Image
+    from verm.kernels import qwen_vl as qv
+
+    rng = np.random.default_rng(11)
+    base = rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    mapped_rgba = np.ascontiguousarray(np.concatenate([base, base[..., :1]], axis=2))
+    raw = [
+        base,
+        np.ascontiguousarray(base[::-1]),                    # contiguous
+        base[:, ::2],                                         # strided
+        np.ascontiguousarray(base[:, :, 0]),                  # gray, HW
+        Image.fromarray(base),                                # PIL: view where Pillow exports
+        Image.fromarray(base).convert("P"),                   # PIL: converted in a worker
+        Image.frombuffer("RGBA", (50, 30), mapped_rgba.tobytes(), "raw", "RGBA", 0, 1),  # mapped
+    ]
+    imgs = [qv._to_hwc(im) for im in raw]
+    offsets = qv._byte_offsets(imgs)
+    want = [base, base[::-1], base[:, ::2], base[:, :, :1], base, np.asarray(raw[5].convert("RGB")), mapped_rgba]
+    host = torch.full((int(offsets[-1]),), 0, dtype=torch.uint8)
+    qv._stage_images(host, imgs, offsets, list(range(len(imgs))), lambda k: qv._host_tensor(imgs[k]))
+    for k, w in enumerate(want):
+        slot = host[offsets[k]:offsets[k + 1]].view(imgs[k].shape)
+        assert np.array_equal(slot[..., : w.shape[2]].numpy(), w), k
+    # a subset (device images between them are skipped): the other slots are left alone
+    host.zero_()
+    qv._stage_images(host, imgs, offsets, [1, 4, 6], lambda k: qv._host_tensor(imgs[k]))
+    assert not bool(host[offsets[0]:offsets[1]].any()) and not bool(host[offsets[5]:offsets[6]].any())
+    assert np.array_equal(host[offsets[6]:offsets[7]].view(imgs[6].shape).numpy(), mapped_rgba)
+    assert imgs[4].shape == (30, 50, 4) and imgs[3].shape == (30, 50, 1)
+    assert qv._runs(np.array([0, 5, 10, 30, 31]), 4, 10) == [(0, 2), (2, 3), (3, 4)]
+    assert qv._runs(np.array([0, 5, 10, 30, 31]), 4, 1 << 40) == [(0, 4)]
