@@ -246,10 +246,12 @@ def test_staging_copies_every_route_into_its_slot():
         Image.fromarray(base),                                # PIL: view where Pillow exports
         Image.fromarray(base).convert("P"),                   # PIL: converted in a worker
         Image.frombuffer("RGBA", (50, 30), mapped_rgba.tobytes(), "raw", "RGBA", 0, 1),  # mapped
+        base[::-1],                                           # negative strides
     ]
     imgs = [qv._to_hwc(im) for im in raw]
     offsets = qv._byte_offsets(imgs)
-    want = [base, base[::-1], base[:, ::2], base[:, :, :1], base, np.asarray(raw[5].convert("RGB")), mapped_rgba]
+    want = [base, base[::-1], base[:, ::2], base[:, :, :1], base, np.asarray(raw[5].convert("RGB")), mapped_rgba,
+            base[::-1]]
     host = torch.full((int(offsets[-1]),), 0, dtype=torch.uint8)
     qv._stage_images(host, imgs, offsets, list(range(len(imgs))), lambda k: qv._host_tensor(imgs[k]))
     for k, w in enumerate(want):
