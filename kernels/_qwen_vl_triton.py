@@ -31,6 +31,16 @@ def _find_image(cum_ptr, pid, n_images, LOGN: tl.constexpr):
 
 
 @triton.jit
+def _patch_origin(q, out_w, P: tl.constexpr, MERGE: tl.constexpr):
+    """Top-left output pixel (y0, x0) of patch ``q`` of an image, patches in merge-window order."""
+    gwm = (out_w // P) // MERGE
+    mw = q % MERGE
+    mh = (q // MERGE) % MERGE
+    blk = q // (MERGE * MERGE)
+    return ((blk // gwm) * MERGE + mh) * P, ((blk % gwm) * MERGE + mw) * P
+
+
+@triton.jit
 def _emit(o, obase, omask, c: tl.constexpr, m0, m1, m2, s0, s1, s2, P: tl.constexpr, TP: tl.constexpr):
     """Clamp, round to the uint8 grid, normalise, store the channel's temporal copies."""
     o = tl.minimum(tl.maximum(o, 0.0), 255.0)
@@ -44,6 +54,22 @@ def _emit(o, obase, omask, c: tl.constexpr, m0, m1, m2, s0, s1, s2, P: tl.conste
     o = o.to(obase.dtype.element_ty)
     for tt in tl.static_range(TP):
         tl.store(obase + (c * TP + tt) * P * P, o, mask=omask)
+
+
+@triton.jit
+def _taps(o, in_n, out_n, KP: tl.constexpr):
+    """Antialiased bicubic taps of output positions ``o``: (first input index, [len(o), KP] weights)."""
+    s = in_n.to(tl.float32) / out_n.to(tl.float32)
+    sup = tl.where(s >= 1.0, 2.0 * s, 2.0)
+    inv = tl.where(s >= 1.0, 1.0 / s, 1.0)
+    c = s * (o.to(tl.float32) + 0.5)
+    first = tl.maximum((c - sup + 0.5).to(tl.int32), 0)
+    size = tl.minimum((c + sup + 0.5).to(tl.int32), in_n) - first
+    k = tl.arange(0, KP)
+    w = _aa_cubic(((first[:, None] + k[None, :]).to(tl.float32) - c[:, None] + 0.5) * inv)
+    w = tl.where(k[None, :] < size[:, None], w, 0.0)
+    ws = tl.sum(w, axis=1)
+    return first, w / tl.where(ws == 0.0, 1.0, ws)[:, None]
 
 
 @triton.jit
@@ -64,14 +90,7 @@ def preprocess_kernel(
     cin = tl.load(mrow + 5).to(tl.int32)
     row_off = tl.load(mrow + 6)
     q = pid - row_off.to(tl.int32)
-    gwm = (out_w // P) // MERGE
-    mw = q % MERGE
-    mh = (q // MERGE) % MERGE
-    blk = q // (MERGE * MERGE)
-    bw = blk % gwm
-    bh = blk // gwm
-    y0 = (bh * MERGE + mh) * P
-    x0 = (bw * MERGE + mw) * P
+    y0, x0 = _patch_origin(q, out_w, P, MERGE)
 
     p = tl.arange(0, BP)
     pm = p < P
@@ -79,18 +98,10 @@ def preprocess_kernel(
     r = tl.arange(0, RP)
 
     # horizontal taps of the output columns x0 + p
-    sw = in_w.to(tl.float32) / out_w.to(tl.float32)
-    supw = tl.where(sw >= 1.0, 2.0 * sw, 2.0)
-    invw = tl.where(sw >= 1.0, 1.0 / sw, 1.0)
-    cx = sw * ((x0 + p).to(tl.float32) + 0.5)
-    xmin = tl.maximum((cx - supw + 0.5).to(tl.int32), 0)
-    xsize = tl.minimum((cx + supw + 0.5).to(tl.int32), in_w) - xmin
+    xmin, wx = _taps(x0 + p, in_w, out_w, KP)
     col = xmin[:, None] + k[None, :]
-    kval = (k[None, :] < xsize[:, None]) & pm[:, None]
-    wx = _aa_cubic((col.to(tl.float32) - cx[:, None] + 0.5) * invw)
+    kval = (wx != 0.0) & pm[:, None]
     wx = tl.where(kval, wx, 0.0)
-    wxs = tl.sum(wx, axis=1)
-    wx = wx / tl.where(wxs == 0.0, 1.0, wxs)[:, None]
 
     # vertical taps of the output rows y0 + p over the input rows ry0 + r
     sh = in_h.to(tl.float32) / out_h.to(tl.float32)
@@ -127,22 +138,6 @@ def preprocess_kernel(
 # pass 2 resizes vertically, rounds, normalises and writes the patch layout.  Each output value
 # then reads only its own taps along one axis (the one-pass kernel above gathers a full 2-D window
 # per patch), and a side that keeps its size is a plain copy.
-
-
-@triton.jit
-def _taps(o, in_n, out_n, KP: tl.constexpr):
-    """Antialiased bicubic taps of output positions ``o``: (first input index, [len(o), KP] weights)."""
-    s = in_n.to(tl.float32) / out_n.to(tl.float32)
-    sup = tl.where(s >= 1.0, 2.0 * s, 2.0)
-    inv = tl.where(s >= 1.0, 1.0 / s, 1.0)
-    c = s * (o.to(tl.float32) + 0.5)
-    first = tl.maximum((c - sup + 0.5).to(tl.int32), 0)
-    size = tl.minimum((c + sup + 0.5).to(tl.int32), in_n) - first
-    k = tl.arange(0, KP)
-    w = _aa_cubic(((first[:, None] + k[None, :]).to(tl.float32) - c[:, None] + 0.5) * inv)
-    w = tl.where(k[None, :] < size[:, None], w, 0.0)
-    ws = tl.sum(w, axis=1)
-    return first, w / tl.where(ws == 0.0, 1.0, ws)[:, None]
 
 
 @triton.jit
@@ -201,12 +196,7 @@ def vpass_kernel(
     row_off = tl.load(mrow + 6)
     tmp_off = tl.load(mrow + 7)
     q = pid - row_off.to(tl.int32)
-    gwm = (out_w // P) // MERGE
-    mw = q % MERGE
-    mh = (q // MERGE) % MERGE
-    blk = q // (MERGE * MERGE)
-    y0 = ((blk // gwm) * MERGE + mh) * P
-    x0 = ((blk % gwm) * MERGE + mw) * P
+    y0, x0 = _patch_origin(q, out_w, P, MERGE)
     p = tl.arange(0, BP)
     pm = p < P
     xs = x0 + p

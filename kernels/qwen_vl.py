@@ -90,7 +90,7 @@ def _to_hwc(img):
     return arr
 
 
-_PIL_CHANNELS = {"RGB": 3, "L": 1, "RGBA": 4}
+_PIL_MODES = frozenset({"RGB", "L", "RGBA"})  # read as they are; other modes are converted to RGB
 
 
 class _ArrowSchema(ctypes.Structure):
@@ -135,7 +135,7 @@ def _pil_view(img):
     list for them), and images split over several blocks (over 16 MB by default) are refused by
     Pillow; both take the copying path.
     """
-    if img.mode not in _PIL_CHANNELS or not hasattr(img, "__arrow_c_array__"):
+    if img.mode not in _PIL_MODES or not hasattr(img, "__arrow_c_array__"):
         return None
     img.load()
     if img.readonly:
@@ -181,7 +181,7 @@ class _PilImage:
     def array(self) -> np.ndarray:
         """[H, W, C] uint8 pixels: a view of Pillow's memory where it exports one (kept valid
         while this object lives), else a converted copy (C = 3 for RGB then)."""
-        img = self.img if self.img.mode in _PIL_CHANNELS else self.img.convert("RGB")
+        img = self.img if self.img.mode in _PIL_MODES else self.img.convert("RGB")
         found = _pil_view(img)
         if found is not None:
             view, self._keep = found
@@ -355,7 +355,7 @@ def _decode_pool():
 
 def _needs_decode(im) -> bool:
     """A PIL image that still has to be decoded or converted (worth a worker thread)."""
-    return isinstance(im, _PilImage) and (bool(getattr(im.img, "tile", None)) or im.img.mode not in _PIL_CHANNELS)
+    return isinstance(im, _PilImage) and (bool(getattr(im.img, "tile", None)) or im.img.mode not in _PIL_MODES)
 
 
 def _stage_images(host, imgs, offsets, ks, source) -> None:
