@@ -1,4 +1,5 @@
-// The only file that knows pybind11. Heavy work runs with the GIL released.
+// With bindings_staging.cpp, the only files that know pybind11. Heavy work runs with the GIL
+// released.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -9,6 +10,8 @@
 
 namespace py = pybind11;
 using namespace verm;
+
+void bind_staging(py::module_& m);  // bindings_staging.cpp
 
 namespace {
 
@@ -60,6 +63,7 @@ batch::SvgOptions make_svg_options(size_t n_docs, int width, int height,
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
+  bind_staging(m);
   m.doc() = "verm native core: SVG/table/chart-scene rasterization into numpy arrays";
 
   py::class_<text::FontDB, std::shared_ptr<text::FontDB>>(m, "FontDB")

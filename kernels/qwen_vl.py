@@ -15,7 +15,7 @@ import math
 import os
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -310,47 +310,101 @@ class _PinnedStaging:
 
 
 _STAGING = _PinnedStaging()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _reset_after_fork())
 
 
-def _host_tensor(im):
-    """The image's bytes as a [H, W, C] torch tensor, a view of the caller's memory where possible
-    (PIL images: see :meth:`_PilImage.array`)."""
+def _host_array(im):
+    """A host image's bytes as an [H, W, C] numpy array, a view of the caller's memory where
+    possible (PIL images: see :meth:`_PilImage.array`; CPU tensors: their numpy view)."""
+    import torch
+
+    if isinstance(im, torch.Tensor):
+        return im.numpy()
+    if isinstance(im, _PilImage):
+        return im.array()
+    return im
+
+
+def _as_tensor(arr):
+    """torch view of a host array (torch cannot view negative strides: those are copied)."""
     import warnings
 
     import torch
 
-    if isinstance(im, torch.Tensor):
-        return im
-    if isinstance(im, _PilImage):
-        im = im.array()
-    if any(st < 0 for st in im.strides):  # torch cannot view negative strides
-        im = np.ascontiguousarray(im)
+    if isinstance(arr, torch.Tensor):
+        return arr
+    if any(st < 0 for st in arr.strides):
+        arr = np.ascontiguousarray(arr)
     with warnings.catch_warnings():  # read-only arrays (np.asarray of PIL images) are only read
         warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(im)
+        return torch.from_numpy(arr)
+
+
+def _host_tensor(im):
+    """The image as a [H, W, C] torch tensor (device tensors as they are, host images as views)."""
+    import torch
+
+    return im if isinstance(im, torch.Tensor) and im.device.type != "cpu" else _as_tensor(_host_array(im))
 
 
 def _write_image(dst, shape, src) -> None:
     """Copy one image ``src`` ([H, W, c] tensor) into its staging slot ``dst`` (flat, laid out as
-    ``shape``).  A converted RGB PIL image (c = 3) fills the first 3 bytes of its 4-byte pixels;
-    the kernels never read the 4th."""
-    dst.view(shape)[..., : src.shape[2]].copy_(src)
+    ``shape``): the channels both have (a 3-byte RGB copy fills the first 3 bytes of a 4-byte
+    slot; a 4-byte source gives a 3-byte slot its RGB); the kernels read only those."""
+    c = min(int(src.shape[2]), int(shape[2]))
+    dst.view(shape)[..., :c].copy_(src[..., :c])
 
 
-_UPLOAD_BYTES = 16 << 20  # staged bytes gathered before each host-to-device copy + kernel launch
+_UPLOAD_BYTES = 16 << 20  # staged bytes per host-to-device copy + kernel launch (the middle runs)
+_POOL_LOCK = threading.Lock()
 _DECODE_THREADS = None
+_STAGER: list = []  # [verm._core.HostStager or None], set on first use
+_INHERITED: list = []  # stagers a forked child inherited without their threads: never destroyed
+
+
+def _reset_after_fork() -> None:
+    """A forked child has none of the parent's threads: locks that another thread held at the
+    fork, and pools whose workers are gone, are replaced (the inherited stager is kept alive but
+    unused, since destroying it would join threads that do not exist here)."""
+    global _POOL_LOCK, _DECODE_THREADS
+    _POOL_LOCK = threading.Lock()
+    _DECODE_THREADS = None
+    _STAGING.lock = threading.Lock()
+    _INHERITED.extend(s for s in _STAGER if s is not None)
+    _STAGER.clear()
 
 
 def _decode_pool():
     """Process-wide threads for PIL images that still need decoding or conversion (Pillow
     releases the GIL while it decodes)."""
     global _DECODE_THREADS
-    if _DECODE_THREADS is None:
-        from concurrent.futures import ThreadPoolExecutor
+    with _POOL_LOCK:
+        if _DECODE_THREADS is None:
+            from concurrent.futures import ThreadPoolExecutor
 
-        _DECODE_THREADS = ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1),
-                                             thread_name_prefix="verm-decode")
+            _DECODE_THREADS = ThreadPoolExecutor(max_workers=min(16, os.cpu_count() or 1),
+                                                 thread_name_prefix="verm-decode")
     return _DECODE_THREADS
+
+
+def _native_stager():
+    """The process-wide native stager (``verm._core.HostStager``), or None where the compiled
+    core is absent or ``VERM_NATIVE_STAGING=0``.  Its threads (``VERM_STAGING_THREADS``, default
+    three quarters of the cores, at most 12) copy while this thread issues uploads and kernels,
+    and repack 4-byte pixels to RGB on the way."""
+    if os.environ.get("VERM_NATIVE_STAGING", "1") == "0":
+        return None
+    with _POOL_LOCK:
+        if not _STAGER:
+            try:
+                from verm import _core
+
+                threads = int(os.environ.get("VERM_STAGING_THREADS", "0") or 0)
+                _STAGER.append(_core.HostStager(threads))
+            except (ImportError, AttributeError):
+                _STAGER.append(None)
+    return _STAGER[0]
 
 
 def _needs_decode(im) -> bool:
@@ -358,43 +412,95 @@ def _needs_decode(im) -> bool:
     return isinstance(im, _PilImage) and (bool(getattr(im.img, "tile", None)) or im.img.mode not in _PIL_MODES)
 
 
-def _stage_images(host, imgs, offsets, ks, source) -> None:
-    """Copy host images ``ks`` (ascending indices) into their slots of the flat CPU buffer ``host``.
-
-    Consecutive contiguous images go through one ``torch.cat(..., out=)``: torch's CPU copy
-    spreads each image over all cores and the loop runs in C++.  Called from the main thread on
-    purpose: measured on a 16-core host, the same copies issued from a second Python thread ran
-    2-3x slower (torch's OpenMP team is the main thread's), and a pool of threads doing memcpy
-    reached half the speed."""
+def _slot_shapes(imgs, compact: bool) -> list[tuple[int, int, int]]:
+    """[H, W, C] of each image's slot in the packed upload: host images with 4 bytes a pixel get
+    3-byte RGB slots when ``compact`` (the native stager repacks them), the rest their own."""
     import torch
 
+    shapes = []
+    for im in imgs:
+        h, w, c = (int(x) for x in im.shape)
+        on_dev = isinstance(im, torch.Tensor) and im.device.type != "cpu"
+        shapes.append((h, w, 3 if compact and c == 4 and not on_dev else c))
+    return shapes
+
+
+class _Copy(NamedTuple):
+    """One staging copy into ``host[start:end]``: ``parts`` (contiguous 1-D tensors) concatenated,
+    or, where ``shape`` is set, the one image ``parts[0]`` written through a ``shape`` view."""
+
+    start: int
+    end: int
+    parts: list
+    shape: tuple | None = None
+
+
+def _copy_plan(shapes, offsets, items) -> list[_Copy]:
+    """The torch copies that stage ``items`` (``(k, [H, W, c] CPU tensor)`` pairs, ascending ``k``)
+    into their slots (``shapes[k]``) of the flat host buffer.  Consecutive contiguous images that
+    fill their slots become one ``torch.cat(..., out=)``: torch's CPU copy spreads each image over
+    all cores and the loop runs in C++."""
+    plan: list[_Copy] = []
     group: list = []
     start = end = 0
-
-    def drain():
-        if group:
-            torch.cat(group, out=host[start:end])
-            group.clear()
-
-    for k in ks:
-        src = source(k)
+    for k, src in items:
         o0, o1 = int(offsets[k]), int(offsets[k + 1])
-        if src.is_contiguous() and src.numel() == o1 - o0 and src.device.type == "cpu":
+        if src.is_contiguous() and src.numel() == o1 - o0 and src.shape[2] == shapes[k][2]:
             if group and o0 != end:
-                drain()
+                plan.append(_Copy(start, end, group))
+                group = []
             if not group:
                 start = o0
             group.append(src.reshape(-1))
             end = o1
             continue
-        drain()
-        _write_image(host[o0:o1], imgs[k].shape, src)
-    drain()
+        if group:
+            plan.append(_Copy(start, end, group))
+            group = []
+        plan.append(_Copy(o0, o1, [src], tuple(shapes[k])))
+    if group:
+        plan.append(_Copy(start, end, group))
+    return plan
 
 
-def _byte_offsets(imgs) -> np.ndarray:
-    sizes = [math.prod(im.shape) for im in imgs]
-    offsets = np.zeros(len(imgs) + 1, dtype=np.int64)
+def _run_copies(host, plan: list[_Copy]) -> None:
+    """Carry out a :func:`_copy_plan` into the flat CPU buffer ``host`` on the calling thread
+    (measured on a 16-core host, the same copies issued from a second Python thread ran 2-3x
+    slower: torch's OpenMP team is the main thread's)."""
+    import torch
+
+    for c in plan:
+        if c.shape is None:
+            torch.cat(c.parts, out=host[c.start:c.end])
+        else:
+            _write_image(host[c.start:c.end], c.shape, c.parts[0])
+
+
+class _Staging(NamedTuple):
+    """A run's staging work: ``native`` jobs ``(src array, offset, pack)`` for the native stager
+    (pack 1: RGBX -> RGB) and the torch ``plan`` for the rest."""
+
+    native: list
+    plan: list
+
+
+def _prepare(shapes, offsets, items, native: bool) -> _Staging:
+    """Split ``items`` (``(k, [H, W, c] host array)``) between the native stager (C-contiguous
+    arrays whose channels match their slot, or 4-byte pixels into an RGB slot) and torch."""
+    jobs, rest = [], []
+    for k, arr in items:
+        c_src, c_dst = int(arr.shape[2]), shapes[k][2]
+        if (native and isinstance(arr, np.ndarray) and arr.flags.c_contiguous
+                and (c_src == c_dst or (c_src == 4 and c_dst == 3))):
+            jobs.append((arr, int(offsets[k]), int(c_src != c_dst)))
+        else:
+            rest.append((k, _as_tensor(arr)))
+    return _Staging(jobs, _copy_plan(shapes, offsets, rest))
+
+
+def _byte_offsets(shapes) -> np.ndarray:
+    sizes = [math.prod(sh) for sh in shapes]
+    offsets = np.zeros(len(shapes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
     return offsets
 
@@ -405,29 +511,41 @@ _COPY_STREAMS: dict = {}
 def _copy_stream(dev):
     import torch
 
-    if dev not in _COPY_STREAMS:
-        _COPY_STREAMS[dev] = torch.cuda.Stream(dev)
+    with _POOL_LOCK:
+        if dev not in _COPY_STREAMS:
+            _COPY_STREAMS[dev] = torch.cuda.Stream(dev)
     return _COPY_STREAMS[dev]
 
 
 def _runs(offsets, n: int, upload_bytes: int) -> list[tuple[int, int]]:
-    """Image index ranges ``[lo, hi)`` of at least ``upload_bytes`` each (the last may be less)."""
-    runs, lo = [], 0
-    for k in range(1, n + 1):
-        if offsets[k] - offsets[lo] >= upload_bytes or k == n:
-            runs.append((lo, k))
-            lo = k
-    return runs
+    """Image index ranges ``[lo, hi)`` that are staged, uploaded and computed one after another.
+
+    Runs end at the first image boundary at or past byte marks: a quarter run first (the device
+    starts early), full runs of ``upload_bytes``, then a half and a quarter run last (little is
+    left to upload and compute once the last copy is done)."""
+    total = int(offsets[-1])
+    u = max(1, int(upload_bytes))
+    tail = total - 3 * u // 4
+    marks = {u // 4, tail, total - u // 4}
+    pos = u // 4 + u
+    while pos < tail - u // 2:
+        marks.add(pos)
+        pos += u
+    cuts = sorted({int(np.searchsorted(offsets, m, side="left")) for m in marks if 0 < m < total})
+    bounds = [0] + [c for c in cuts if 0 < c < n] + [n]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _pack(imgs, dev, offsets, on_ready=None):
-    """All images' bytes in one uint8 buffer on ``dev``; ``on_ready(buffer, lo, hi)`` is called once
-    the bytes of images ``[lo, hi)`` are ordered before later work on the current stream.
+def _pack(imgs, shapes, dev, offsets, on_ready=None):
+    """All images' bytes in one uint8 buffer on ``dev``, image ``k`` at ``offsets[k]`` laid out as
+    ``shapes[k]`` (see :func:`_slot_shapes`); ``on_ready(buffer, lo, hi)`` is called once the
+    bytes of images ``[lo, hi)`` are ordered before later work on the current stream.
 
-    Host images go through a reused pinned buffer in runs of about ``_UPLOAD_BYTES``: this thread
-    copies run ``i + 1`` in (torch's multi-threaded CPU copy) while run ``i`` uploads on a copy
-    stream and its kernels, launched by ``on_ready``, run, so copies, uploads and kernels overlap.
-    PIL images are read directly from Pillow's memory where it exports it; files still to decode,
+    Host images go through a reused pinned buffer in runs (:func:`_runs`).  With the native
+    stager, its threads copy run ``i + 1`` while this thread uploads run ``i`` on a copy stream
+    and launches its kernels (``on_ready``); this thread prepares run ``i + 1``'s views while run
+    ``i`` is copied.  Without it, torch copies on this thread, then uploads and launches.  PIL
+    images are read directly from Pillow's memory where it exports it; files still to decode,
     and modes to convert, go to a thread pool first.
     """
     import concurrent.futures as cf
@@ -441,51 +559,80 @@ def _pack(imgs, dev, offsets, on_ready=None):
         out = torch.cat([im.reshape(-1) for im in imgs])
         ready(out, 0, n)
         return out
-    if dev.type != "cuda":
-        out = torch.empty(total, dtype=torch.uint8)
-        for k, im in enumerate(imgs):
-            _write_image(out[offsets[k]:offsets[k + 1]], im.shape, _host_tensor(im).cpu())
-        out = out.to(dev)
-        ready(out, 0, n)
+    stager = _native_stager()
+    on_device = [isinstance(im, torch.Tensor) and im.device.type != "cpu" for im in imgs]
+    decoding = {k: _decode_pool().submit(_host_array, imgs[k]) for k in range(n) if _needs_decode(imgs[k])}
+
+    def prepare(lo: int, hi: int) -> _Staging:
+        items = [(k, decoding[k].result() if k in decoding else _host_array(imgs[k]))
+                 for k in range(lo, hi) if not on_device[k]]
+        return _prepare(shapes, offsets, items, stager is not None)
+
+    def start(staged: _Staging, host, host_np):
+        return stager.submit(host_np, staged.native) if staged.native else None
+
+    ticket = None
+    try:
+        if dev.type != "cuda":
+            out = torch.empty(total, dtype=torch.uint8)
+            staged = prepare(0, n)
+            ticket = start(staged, out, out.numpy())
+            _run_copies(out, staged.plan)
+            for k in range(n):
+                if on_device[k]:
+                    out[offsets[k]:offsets[k + 1]].copy_(imgs[k].reshape(-1))
+            if ticket is not None:
+                ticket.wait()
+            out = out.to(dev)
+            ready(out, 0, n)
+            return out
+        out = torch.empty(total, dtype=torch.uint8, device=dev)
+        compute = torch.cuda.current_stream(dev)
+        copy = _copy_stream(dev)
+        copy.wait_stream(compute)  # ``out`` was allocated on the compute stream
+        out.record_stream(copy)
+        runs = _runs(offsets, n, _UPLOAD_BYTES)
+        with _STAGING.lock:
+            host = _STAGING.get(total)
+            try:
+                host_np = host.numpy()
+                staged = prepare(*runs[0])
+                ticket = start(staged, host, host_np)
+                for i, (lo, hi) in enumerate(runs):
+                    _run_copies(host, staged.plan)
+                    if i + 1 < len(runs):
+                        upcoming = prepare(*runs[i + 1])  # overlaps the native copies of run i
+                    if ticket is not None:
+                        ticket.wait()
+                        ticket = None
+                    if i + 1 < len(runs):
+                        staged = upcoming
+                        ticket = start(staged, host, host_np)  # copies run i + 1 from here on
+                    with torch.cuda.stream(copy):
+                        k = lo
+                        while k < hi:
+                            e = k + 1
+                            while e < hi and on_device[e] == on_device[k]:
+                                e += 1
+                            if on_device[k]:
+                                for j in range(k, e):
+                                    out[offsets[j]:offsets[j + 1]].copy_(imgs[j].reshape(-1))
+                            else:  # consecutive host images: one upload
+                                out[offsets[k]:offsets[e]].copy_(host[offsets[k]:offsets[e]], non_blocking=True)
+                            k = e
+                    compute.wait_stream(copy)
+                    ready(out, lo, hi)
+            finally:
+                # the buffer is reused only after every copy into it and upload from it finished
+                if ticket is not None:
+                    ticket.wait()
+                _STAGING.done(copy)
         return out
-    out = torch.empty(total, dtype=torch.uint8, device=dev)
-    compute = torch.cuda.current_stream(dev)
-    copy = _copy_stream(dev)
-    copy.wait_stream(compute)  # ``out`` was allocated on the compute stream
-    out.record_stream(copy)
-    on_device = [isinstance(im, torch.Tensor) and im.device.type == "cuda" for im in imgs]
-    decoding = {k: _decode_pool().submit(_host_tensor, imgs[k]) for k in range(n) if _needs_decode(imgs[k])}
-
-    def source(k):
-        return decoding[k].result() if k in decoding else _host_tensor(imgs[k])
-
-    with _STAGING.lock:
-        host = _STAGING.get(total)
-        try:
-            for lo, hi in _runs(offsets, n, _UPLOAD_BYTES):
-                _stage_images(host, imgs, offsets, [k for k in range(lo, hi) if not on_device[k]], source)
-                with torch.cuda.stream(copy):
-                    k = lo
-                    while k < hi:
-                        e = k + 1
-                        while e < hi and on_device[e] == on_device[k]:
-                            e += 1
-                        if on_device[k]:
-                            for j in range(k, e):
-                                out[offsets[j]:offsets[j + 1]].copy_(imgs[j].reshape(-1))
-                        else:  # consecutive host images: one upload
-                            out[offsets[k]:offsets[e]].copy_(host[offsets[k]:offsets[e]], non_blocking=True)
-                        k = e
-                compute.wait_stream(copy)
-                ready(out, lo, hi)
-        finally:
-            # no decode job may outlive the call, and the buffer is reused only after every
-            # upload issued from it has finished
-            for f in decoding.values():
-                f.cancel()
-            cf.wait(list(decoding.values()))
-            _STAGING.done(copy)
-    return out
+    finally:
+        # no decode job may outlive the call
+        for f in decoding.values():
+            f.cancel()
+        cf.wait(list(decoding.values()))
 
 
 def qwen_vl_preprocess(
@@ -545,7 +692,7 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
     n = len(imgs)
     by, bx = _H_TILE
     # one int64 table, uploaded once: meta [n, W] | patch starts [n] | h-pass tile starts [n] | grid_thw [n, 3]
-    shapes = [tuple(int(x) for x in im.shape) for im in imgs]
+    shapes = _slot_shapes(imgs, compact=_native_stager() is not None)
     targets = [smart_resize(h, w, factor, min_pixels, max_pixels) for h, w, _ in shapes]
     hwc = np.array(shapes, dtype=np.int64).reshape(n, 3)
     ohw = np.array(targets, dtype=np.int64).reshape(n, 2)
@@ -569,11 +716,10 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
     patches, tmp_elems, htiles = int(n_patches.sum()), int(n_tmp.sum()), int(n_htiles.sum())
     max_sh = max(1.0, float((h / oh).max()))
     max_sw = max(1.0, float((w / ow).max()))
-    offsets = _byte_offsets(imgs)
+    offsets = _byte_offsets(shapes)
     meta[:, 0] = offsets[:-1]
-    table_d = torch.from_numpy(table)
-    if dev.type == "cuda":
-        table_d = table_d.pin_memory().to(dev, non_blocking=True)
+    # pageable source: the driver copies these few bytes out before returning, with no sync
+    table_d = torch.from_numpy(table).to(dev, non_blocking=True)
     meta_d = table_d[: n * _META_W]
     cum_d = table_d[n * _META_W: n * (_META_W + 1)]
     hcum_d = table_d[n * (_META_W + 1): n * (_META_W + 2)]
@@ -586,7 +732,7 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
     warps = 1 if interpreting() else 4
     bp = triton.next_power_of_2(patch_size)
     if algorithm == "one-pass":
-        src = _pack(imgs, dev, offsets)
+        src = _pack(imgs, shapes, dev, offsets)
         support = 2.0 * max(max_sh, max_sw)
         kp = triton.next_power_of_2(int(math.ceil(2 * support)) + 2)
         rows = (patch_size - 1) * max(max_sh, max_sw) + 2 * support + 3
@@ -617,7 +763,7 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
                 MW=_META_W, num_warps=warps,
             )
 
-    _pack(imgs, dev, offsets, on_ready=launch)
+    _pack(imgs, shapes, dev, offsets, on_ready=launch)
     return out, grid_thw
 
 

@@ -221,6 +221,10 @@ def test_pil_pixels_read_in_place_or_copied(tmp_path):
     qv._write_image(slot, (40, 60, 4), torch.from_numpy(img))
     assert torch.equal(slot.view(40, 60, 4)[..., :3], torch.from_numpy(img))
     assert bool((slot.view(40, 60, 4)[..., 3] == 7).all())
+    # ... and 4-byte sources give 3-byte slots their RGB
+    slot = torch.zeros(40 * 60 * 3, dtype=torch.uint8)
+    qv._write_image(slot, (40, 60, 3), torch.from_numpy(np.ascontiguousarray(np.dstack([img, img[..., :1]]))))
+    assert torch.equal(slot.view(40, 60, 3), torch.from_numpy(img))
     # a truncated file: Pillow's error, not a crash
     data = path.read_bytes()
     (tmp_path / "t.png").write_bytes(data[: len(data) // 2])
@@ -228,13 +232,17 @@ def test_pil_pixels_read_in_place_or_copied(tmp_path):
         K.qwen_vl_preprocess([Image.open(tmp_path / "t.png")], **kw)
 
 
-def test_staging_copies_every_route_into_its_slot():
-    """The host staging step (run on CPU here): contiguous images batched into one copy,
-    strided ones, RGB PIL images read in place (4-byte pixels) or converted (3 of 4 bytes), all
-    land in their own slots; runs split where the byte threshold is crossed."""
+@pytest.mark.parametrize("native", [False, True], ids=["torch", "native"])
+def test_staging_copies_every_route_into_its_slot(native, monkeypatch):
+    """The host staging step (run on CPU here): contiguous images (batched into one torch copy, or
+    native jobs), strided ones, PIL images read in place (4-byte pixels, repacked to RGB slots by
+    the native stager) or converted, all land in their own slots; runs split at byte marks."""
     from PIL import Image
     from verm.kernels import qwen_vl as qv
 
+    monkeypatch.setenv("VERM_NATIVE_STAGING", "1" if native else "0")
+    stager = qv._native_stager()
+    assert (stager is not None) == native  # the compiled core is part of every install
     rng = np.random.default_rng(11)
     base = rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)
     mapped_rgba = np.ascontiguousarray(np.concatenate([base, base[..., :1]], axis=2))
@@ -249,19 +257,94 @@ def test_staging_copies_every_route_into_its_slot():
         base[::-1],                                           # negative strides
     ]
     imgs = [qv._to_hwc(im) for im in raw]
-    offsets = qv._byte_offsets(imgs)
+    shapes = qv._slot_shapes(imgs, compact=native)
+    assert [sh[2] for sh in shapes] == [3, 3, 3, 1, 3 if native else 4, 3 if native else 4, 3 if native else 4, 3]
+    offsets = qv._byte_offsets(shapes)
     want = [base, base[::-1], base[:, ::2], base[:, :, :1], base, np.asarray(raw[5].convert("RGB")), mapped_rgba,
             base[::-1]]
+
+    def stage(host, ks):
+        staged = qv._prepare(shapes, offsets, [(k, qv._host_array(imgs[k])) for k in ks], native)
+        ticket = stager.submit(host.numpy(), staged.native) if staged.native else None
+        qv._run_copies(host, staged.plan)
+        if ticket is not None:
+            ticket.wait()
+        return staged
+
     host = torch.full((int(offsets[-1]),), 0, dtype=torch.uint8)
-    qv._stage_images(host, imgs, offsets, list(range(len(imgs))), lambda k: qv._host_tensor(imgs[k]))
+    staged = stage(host, range(len(imgs)))
     for k, w in enumerate(want):
-        slot = host[offsets[k]:offsets[k + 1]].view(imgs[k].shape)
-        assert np.array_equal(slot[..., : w.shape[2]].numpy(), w), k
+        slot = host[offsets[k]:offsets[k + 1]].view(shapes[k])
+        c = min(w.shape[2], shapes[k][2])
+        assert np.array_equal(slot[..., :c].numpy(), w[..., :c]), k
+    if native:  # contiguous sources are native jobs (the mapped RGBA image repacked), the rest torch
+        assert sorted(o for _, o, _ in staged.native) == [int(offsets[k]) for k in (0, 1, 3, 4, 5, 6)]
+        assert {o: p for _, o, p in staged.native}[int(offsets[6])] == 1
+        assert [c.start for c in staged.plan] == [int(offsets[2]), int(offsets[7])]
+    else:  # contiguous neighbours 0 and 1 are one concatenation, the strided image 2 a write
+        plan = staged.plan
+        assert plan[0].shape is None and len(plan[0].parts) == 2 and (plan[0].start, plan[0].end) == (0, offsets[2])
+        assert plan[1].shape == shapes[2] and len(plan[1].parts) == 1
     # a subset (device images between them are skipped): the other slots are left alone
     host.zero_()
-    qv._stage_images(host, imgs, offsets, [1, 4, 6], lambda k: qv._host_tensor(imgs[k]))
+    stage(host, [1, 4, 6])
     assert not bool(host[offsets[0]:offsets[1]].any()) and not bool(host[offsets[5]:offsets[6]].any())
-    assert np.array_equal(host[offsets[6]:offsets[7]].view(imgs[6].shape).numpy(), mapped_rgba)
+    assert np.array_equal(host[offsets[6]:offsets[7]].view(shapes[6]).numpy()[..., :3], base)
     assert imgs[4].shape == (30, 50, 4) and imgs[3].shape == (30, 50, 1)
-    assert qv._runs(np.array([0, 5, 10, 30, 31]), 4, 10) == [(0, 2), (2, 3), (3, 4)]
+    # a quarter run first, full runs, a half and a quarter run last (cut at image boundaries)
+    offsets = np.arange(0, 41, 1)
+    assert qv._runs(offsets, 40, 8) == [(0, 2), (2, 10), (10, 18), (18, 26), (26, 34), (34, 38), (38, 40)]
+    assert qv._runs(np.array([0, 5, 10, 30, 31]), 4, 10) == [(0, 1), (1, 3), (3, 4)]
     assert qv._runs(np.array([0, 5, 10, 30, 31]), 4, 1 << 40) == [(0, 4)]
+
+
+def test_native_and_torch_staging_give_the_same_pixels(monkeypatch):
+    """Host images staged by the native stager (4-byte pixels repacked into RGB slots) and by
+    torch copies (4-byte slots) preprocess to identical outputs."""
+    from PIL import Image
+
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, (36, 44, 3), dtype=np.uint8)
+    rgba = np.ascontiguousarray(np.dstack([rgb[::-1], rgb[..., :1]]))
+    imgs = [Image.fromarray(rgb), rgba, rgb[:, ::2], Image.fromarray(rgb).convert("L"), rgb[::-1],
+            torch.from_numpy(rgb)]
+    got = {}
+    for flag in ("0", "1"):
+        monkeypatch.setenv("VERM_NATIVE_STAGING", flag)
+        got[flag] = K.qwen_vl_preprocess(imgs, device=DEV, max_pixels=56 * 56 * 2)
+    assert torch.equal(got["0"][0], got["1"][0]) and torch.equal(got["0"][1], got["1"][1])
+    ref, _ = K.qwen_vl_preprocess_reference(imgs, device=DEV, max_pixels=56 * 56 * 2)
+    assert (got["1"][0] - ref).abs().max() < 2e-2
+
+
+def test_forked_child_gets_its_own_staging_threads():
+    """A child forked after staging has none of the parent's threads: it starts its own stager
+    and decode pool instead of queueing work nobody runs (e.g. DataLoader workers)."""
+    import time
+
+    from verm.kernels import qwen_vl as qv
+
+    assert qv._native_stager() is not None
+    assert qv._decode_pool().submit(int, "3").result() == 3
+    pid = os.fork()
+    if pid == 0:  # child: report through the exit code only
+        code = 1
+        try:
+            src = np.arange(3 << 20, dtype=np.uint8)
+            dst = np.zeros_like(src)
+            qv._native_stager().submit(dst, [(src, 0, 0)]).wait()
+            ok = np.array_equal(src, dst) and qv._decode_pool().submit(int, "7").result(timeout=30) == 7
+            code = 0 if ok else 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung on inherited staging threads")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(status) == 0
