@@ -568,7 +568,8 @@ def _pack(imgs, shapes, dev, offsets, on_ready=None):
                  for k in range(lo, hi) if not on_device[k]]
         return _prepare(shapes, offsets, items, stager is not None)
 
-    def start(staged: _Staging, host, host_np):
+    def start(staged: _Staging, host_np):
+        """Hand a run's native jobs to the stager's threads (a ticket to wait on), or None."""
         return stager.submit(host_np, staged.native) if staged.native else None
 
     ticket = None
@@ -576,7 +577,7 @@ def _pack(imgs, shapes, dev, offsets, on_ready=None):
         if dev.type != "cuda":
             out = torch.empty(total, dtype=torch.uint8)
             staged = prepare(0, n)
-            ticket = start(staged, out, out.numpy())
+            ticket = start(staged, out.numpy())
             _run_copies(out, staged.plan)
             for k in range(n):
                 if on_device[k]:
@@ -597,7 +598,7 @@ def _pack(imgs, shapes, dev, offsets, on_ready=None):
             try:
                 host_np = host.numpy()
                 staged = prepare(*runs[0])
-                ticket = start(staged, host, host_np)
+                ticket = start(staged, host_np)
                 for i, (lo, hi) in enumerate(runs):
                     _run_copies(host, staged.plan)
                     if i + 1 < len(runs):
@@ -607,7 +608,7 @@ def _pack(imgs, shapes, dev, offsets, on_ready=None):
                         ticket = None
                     if i + 1 < len(runs):
                         staged = upcoming
-                        ticket = start(staged, host, host_np)  # copies run i + 1 from here on
+                        ticket = start(staged, host_np)  # copies run i + 1 from here on
                     with torch.cuda.stream(copy):
                         k = lo
                         while k < hi:

@@ -14,6 +14,14 @@ namespace {
 constexpr size_t kChunkBytes = size_t{1} << 20;  // per task: big enough to amortise the queue
 constexpr size_t kStreamMin = size_t{1} << 16;   // below this, plain stores (stays in cache)
 
+void rgbx_to_rgb_scalar(uint8_t* dst, const uint8_t* src, size_t pixels) {
+  for (size_t p = 0; p < pixels; ++p, src += 4, dst += 3) {
+    dst[0] = src[0];
+    dst[1] = src[1];
+    dst[2] = src[2];
+  }
+}
+
 #ifdef VERM_STAGING_X86
 __attribute__((target("avx2"))) void copy_stream_avx2(uint8_t* dst, const uint8_t* src, size_t n) {
   // Align the destination to 32 bytes, stream whole 128-byte blocks, copy the rest plainly.
@@ -45,11 +53,13 @@ __attribute__((target("ssse3"))) void rgbx_to_rgb_ssse3(uint8_t* dst, const uint
   // stitch the four 12-byte results into three 16-byte stores.
   const __m128i drop = _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
   const bool stream = pixels * 3 >= kStreamMin;
-  // 3 bytes a pixel: at most 15 pixels bring the destination to a 16-byte boundary.
-  for (; stream && pixels > 0 && (reinterpret_cast<uintptr_t>(dst) & 15) != 0; --pixels, src += 4, dst += 3) {
-    dst[0] = src[0];
-    dst[1] = src[1];
-    dst[2] = src[2];
+  if (stream) {  // 3 bytes a pixel: at most 15 pixels bring the destination to a 16-byte boundary
+    size_t head = 0;
+    while (head < pixels && ((reinterpret_cast<uintptr_t>(dst) + 3 * head) & 15) != 0) ++head;
+    rgbx_to_rgb_scalar(dst, src, head);
+    dst += 3 * head;
+    src += 4 * head;
+    pixels -= head;
   }
   size_t groups = pixels / 16;
   for (size_t i = 0; i < groups; ++i) {
@@ -73,11 +83,7 @@ __attribute__((target("ssse3"))) void rgbx_to_rgb_ssse3(uint8_t* dst, const uint
     dst += 48;
   }
   if (stream) _mm_sfence();
-  for (size_t p = groups * 16; p < pixels; ++p, src += 4, dst += 3) {
-    dst[0] = src[0];
-    dst[1] = src[1];
-    dst[2] = src[2];
-  }
+  rgbx_to_rgb_scalar(dst, src, pixels - groups * 16);
 }
 
 bool has_avx2() {
@@ -109,11 +115,7 @@ void rgbx_to_rgb(uint8_t* dst, const uint8_t* src, size_t pixels) {
     return;
   }
 #endif
-  for (size_t p = 0; p < pixels; ++p, src += 4, dst += 3) {
-    dst[0] = src[0];
-    dst[1] = src[1];
-    dst[2] = src[2];
-  }
+  rgbx_to_rgb_scalar(dst, src, pixels);
 }
 
 HostStager::HostStager(int threads) {
