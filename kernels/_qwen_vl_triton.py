@@ -57,14 +57,38 @@ def _emit(o, obase, omask, c: tl.constexpr, m0, m1, m2, s0, s1, s2, P: tl.conste
 
 
 @triton.jit
-def _taps(o, in_n, out_n, KP: tl.constexpr):
-    """Antialiased bicubic taps of output positions ``o``: (first input index, [len(o), KP] weights)."""
+def _tap_setup(o, in_n, out_n):
+    """Antialiased bicubic taps of output positions ``o``: first input index, tap count, centre and
+    the filter's inverse stretch (torch's ``F.interpolate(..., antialias=True)`` arithmetic)."""
     s = in_n.to(tl.float32) / out_n.to(tl.float32)
     sup = tl.where(s >= 1.0, 2.0 * s, 2.0)
     inv = tl.where(s >= 1.0, 1.0 / s, 1.0)
     c = s * (o.to(tl.float32) + 0.5)
     first = tl.maximum((c - sup + 0.5).to(tl.int32), 0)
     size = tl.minimum((c + sup + 0.5).to(tl.int32), in_n) - first
+    return first, size, c, inv
+
+
+@triton.jit
+def _tap_weight(first, size, c, inv, k):
+    """Unnormalised weight of tap ``k`` (0 past the tap count)."""
+    w = _aa_cubic(((first + k).to(tl.float32) - c + 0.5) * inv)
+    return tl.where(k < size, w, 0.0)
+
+
+@triton.jit
+def _tap_sum(first, size, c, inv, K: tl.constexpr):
+    """Sum of the ``K`` taps' weights (1 where it is 0), to normalise them by."""
+    ws = _tap_weight(first, size, c, inv, 0)
+    for k in tl.static_range(1, K):
+        ws += _tap_weight(first, size, c, inv, k)
+    return tl.where(ws == 0.0, 1.0, ws)
+
+
+@triton.jit
+def _taps(o, in_n, out_n, KP: tl.constexpr):
+    """Antialiased bicubic taps of output positions ``o``: (first input index, [len(o), KP] weights)."""
+    first, size, c, inv = _tap_setup(o, in_n, out_n)
     k = tl.arange(0, KP)
     w = _aa_cubic(((first[:, None] + k[None, :]).to(tl.float32) - c[:, None] + 0.5) * inv)
     w = tl.where(k[None, :] < size[:, None], w, 0.0)
@@ -143,48 +167,61 @@ def preprocess_kernel(
 @triton.jit
 def hpass_kernel(
     src_ptr, meta_ptr, cum_ptr, tmp_ptr, n_images, pid_base,
-    BY: tl.constexpr, BX: tl.constexpr, KP: tl.constexpr, LOGN: tl.constexpr, MW: tl.constexpr,
+    BY: tl.constexpr, BX: tl.constexpr, KX: tl.constexpr, LOGN: tl.constexpr, MW: tl.constexpr,
 ):
+    # Offsets inside one image are int32 (the caller keeps every image and its planes under 2**31
+    # elements); only the per-image bases are int64: 64-bit index math costs several instructions.
     pid = tl.program_id(0) + pid_base  # launches may cover a run of images only
     img = _find_image(cum_ptr, pid, n_images, LOGN)
     mrow = meta_ptr + img * MW
-    src_off = tl.load(mrow + 0)
+    src = src_ptr + tl.load(mrow + 0)
     in_h = tl.load(mrow + 1).to(tl.int32)
     in_w = tl.load(mrow + 2).to(tl.int32)
     out_w = tl.load(mrow + 4).to(tl.int32)
     cin = tl.load(mrow + 5).to(tl.int32)
-    tmp_off = tl.load(mrow + 7)
+    tmp = tmp_ptr + tl.load(mrow + 7)
     t = pid - tl.load(cum_ptr + img).to(tl.int32)
     ntx = tl.cdiv(out_w, BX)
     ys = (t // ntx) * BY + tl.arange(0, BY)
     xs = (t % ntx) * BX + tl.arange(0, BX)
     ym = ys < in_h
     xm = xs < out_w
-    plane = in_h.to(tl.int64) * out_w
-    dst = tmp_ptr + tmp_off + ys.to(tl.int64)[:, None] * out_w + xs[None, :]
+    plane = in_h * out_w
+    dst = tmp + ys[:, None] * out_w + xs[None, :]
     omask = ym[:, None] & xm[None, :]
+    rowpix = ys[:, None] * (in_w * cin)
+    c1 = tl.minimum(cin - 1, 1)
+    c2 = tl.minimum(cin - 1, 2)
     if in_w == out_w:
-        pix2 = (ys.to(tl.int64)[:, None] * in_w + xs[None, :]) * cin + src_off
-        for c in tl.static_range(3):
-            v2 = tl.load(src_ptr + pix2 + tl.minimum(cin - 1, c), mask=omask, other=0).to(tl.float32)
-            tl.store(dst + c * plane, v2, mask=omask)
+        pix = src + rowpix + (xs * cin)[None, :]
+        tl.store(dst, tl.load(pix, mask=omask, other=0).to(tl.float32), mask=omask)
+        tl.store(dst + plane, tl.load(pix + c1, mask=omask, other=0).to(tl.float32), mask=omask)
+        tl.store(dst + 2 * plane, tl.load(pix + c2, mask=omask, other=0).to(tl.float32), mask=omask)
     else:
-        first, w = _taps(xs, in_w, out_w, KP)
-        k = tl.arange(0, KP)
-        col = first[:, None] + k[None, :]
-        kval = (w != 0.0) & xm[:, None] & (col < in_w)
-        pix = (ys.to(tl.int64)[:, None, None] * in_w + col[None, :, :]) * cin + src_off
-        lmask = ym[:, None, None] & kval[None, :, :]
-        for c in tl.static_range(3):
-            v = tl.load(src_ptr + pix + tl.minimum(cin - 1, c), mask=lmask, other=0).to(tl.float32)
-            tl.store(dst + c * plane, tl.sum(v * w[None, :, :], axis=2), mask=omask)
+        first, size, cx, inv = _tap_setup(xs, in_w, out_w)
+        ws = _tap_sum(first, size, cx, inv, KX)
+        a0 = tl.zeros([BY, BX], tl.float32)
+        a1 = tl.zeros([BY, BX], tl.float32)
+        a2 = tl.zeros([BY, BX], tl.float32)
+        for k in tl.static_range(KX):  # one tap at a time: no lanes for taps a position lacks
+            w = _tap_weight(first, size, cx, inv, k) / ws
+            col = first + k
+            ok = (w != 0.0) & xm & (col < in_w)
+            m = ym[:, None] & ok[None, :]
+            pix = src + rowpix + (col * cin)[None, :]
+            a0 += tl.load(pix, mask=m, other=0).to(tl.float32) * w[None, :]
+            a1 += tl.load(pix + c1, mask=m, other=0).to(tl.float32) * w[None, :]
+            a2 += tl.load(pix + c2, mask=m, other=0).to(tl.float32) * w[None, :]
+        tl.store(dst, a0, mask=omask)
+        tl.store(dst + plane, a1, mask=omask)
+        tl.store(dst + 2 * plane, a2, mask=omask)
 
 
 @triton.jit
 def vpass_kernel(
     tmp_ptr, meta_ptr, cum_ptr, out_ptr, n_images, pid_base,
     m0, m1, m2, s0, s1, s2,
-    P: tl.constexpr, MERGE: tl.constexpr, TP: tl.constexpr, BP: tl.constexpr, KP: tl.constexpr,
+    P: tl.constexpr, MERGE: tl.constexpr, TP: tl.constexpr, BP: tl.constexpr, KY: tl.constexpr,
     LOGN: tl.constexpr, MW: tl.constexpr,
 ):
     pid = tl.program_id(0) + pid_base
@@ -194,29 +231,36 @@ def vpass_kernel(
     out_h = tl.load(mrow + 3).to(tl.int32)
     out_w = tl.load(mrow + 4).to(tl.int32)
     row_off = tl.load(mrow + 6)
-    tmp_off = tl.load(mrow + 7)
+    base = tmp_ptr + tl.load(mrow + 7)
     q = pid - row_off.to(tl.int32)
     y0, x0 = _patch_origin(q, out_w, P, MERGE)
     p = tl.arange(0, BP)
     pm = p < P
     xs = x0 + p
-    plane = in_h.to(tl.int64) * out_w
-    base = tmp_ptr + tmp_off
+    plane = in_h * out_w
     D: tl.constexpr = 3 * TP * P * P
     obase = out_ptr + (row_off + q).to(tl.int64) * D + p[:, None] * P + p[None, :]
     omask = pm[:, None] & pm[None, :]
     if in_h == out_h:
-        ptrs2 = base + (y0 + p).to(tl.int64)[:, None] * out_w + xs[None, :]
+        ptrs = base + (y0 + p)[:, None] * out_w + xs[None, :]
         for c in tl.static_range(3):
-            _emit(tl.load(ptrs2 + c * plane, mask=omask, other=0.0), obase, omask, c, m0, m1, m2, s0, s1, s2,
+            _emit(tl.load(ptrs + c * plane, mask=omask, other=0.0), obase, omask, c, m0, m1, m2, s0, s1, s2,
                   P, TP)
     else:
-        first, w = _taps(y0 + p, in_h, out_h, KP)
-        j = tl.arange(0, KP)
-        rows = first[:, None] + j[None, :]
-        jval = (w != 0.0) & pm[:, None] & (rows < in_h)
-        ptrs3 = base + rows.to(tl.int64)[:, :, None] * out_w + xs[None, None, :]
-        m3 = jval[:, :, None] & pm[None, None, :]
-        for c in tl.static_range(3):
-            v = tl.load(ptrs3 + c * plane, mask=m3, other=0.0)
-            _emit(tl.sum(v * w[:, :, None], axis=1), obase, omask, c, m0, m1, m2, s0, s1, s2, P, TP)
+        first, size, cy, inv = _tap_setup(y0 + p, in_h, out_h)
+        ws = _tap_sum(first, size, cy, inv, KY)
+        a0 = tl.zeros([BP, BP], tl.float32)
+        a1 = tl.zeros([BP, BP], tl.float32)
+        a2 = tl.zeros([BP, BP], tl.float32)
+        for k in tl.static_range(KY):
+            w = _tap_weight(first, size, cy, inv, k) / ws
+            rows = first + k
+            ok = (w != 0.0) & pm & (rows < in_h)
+            m = ok[:, None] & pm[None, :]
+            ptrs = base + rows[:, None] * out_w + xs[None, :]
+            a0 += tl.load(ptrs, mask=m, other=0.0) * w[:, None]
+            a1 += tl.load(ptrs + plane, mask=m, other=0.0) * w[:, None]
+            a2 += tl.load(ptrs + 2 * plane, mask=m, other=0.0) * w[:, None]
+        _emit(a0, obase, omask, 0, m0, m1, m2, s0, s1, s2, P, TP)
+        _emit(a1, obase, omask, 1, m0, m1, m2, s0, s1, s2, P, TP)
+        _emit(a2, obase, omask, 2, m0, m1, m2, s0, s1, s2, P, TP)

@@ -691,7 +691,7 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
     a, b = _affine(mean, std, rescale_factor, do_rescale, do_normalize)
     factor = patch_size * merge_size
     n = len(imgs)
-    by, bx = _H_TILE
+    by, bx = (32, 64) if interpreting() else _H_TILE  # the interpreter pays per program
     # one int64 table, uploaded once: meta [n, W] | patch starts [n] | h-pass tile starts [n] | grid_thw [n, 3]
     shapes = _slot_shapes(imgs, compact=_native_stager() is not None)
     targets = [smart_resize(h, w, factor, min_pixels, max_pixels) for h, w, _ in shapes]
@@ -701,6 +701,13 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
     n_patches = (oh // patch_size) * (ow // patch_size)
     n_tmp = 3 * h * ow
     n_htiles = -(-h // by) * -(-ow // bx)
+    if int((h * w * c).max()) >= 2**31 or int(n_tmp.max()) >= 2**31:
+        # the two-pass kernels index inside an image with int32: images this large (over 2 GB)
+        # take the torch path
+        return qwen_vl_preprocess_reference(
+            imgs, patch_size=patch_size, merge_size=merge_size, temporal_patch_size=temporal_patch_size,
+            min_pixels=min_pixels, max_pixels=max_pixels, mean=mean, std=std, rescale_factor=rescale_factor,
+            do_rescale=do_rescale, do_normalize=do_normalize, device=dev, out_dtype=out_dtype)
     table = np.zeros(n * (_META_W + 5), dtype=np.int64)
     meta = table[: n * _META_W].reshape(n, _META_W)
     cum = table[n * _META_W: n * (_META_W + 1)]
@@ -745,8 +752,9 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
         )
         return out, grid_thw
     tmp = torch.empty(tmp_elems, device=dev, dtype=torch.float32)
-    kx = triton.next_power_of_2(int(math.ceil(4.0 * max_sw)) + 2)
-    ky = triton.next_power_of_2(int(math.ceil(4.0 * max_sh)) + 2)
+    # taps per output along each axis: at most floor(4 * scale) + 1, one more for fp32 rounding
+    kx = int(math.floor(4.0 * max_sw)) + 2
+    ky = int(math.floor(4.0 * max_sh)) + 2
     hstart = np.append(hcum, htiles)
     pstart = np.append(cum, patches)
 
@@ -755,12 +763,12 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
         h0, h1 = int(hstart[lo]), int(hstart[hi])
         p0, p1 = int(pstart[lo]), int(pstart[hi])
         if h1 > h0:
-            kt.hpass_kernel[(h1 - h0,)](src, meta_d, hcum_d, tmp, n, h0, BY=by, BX=bx, KP=kx, LOGN=logn,
+            kt.hpass_kernel[(h1 - h0,)](src, meta_d, hcum_d, tmp, n, h0, BY=by, BX=bx, KX=kx, LOGN=logn,
                                         MW=_META_W, num_warps=warps)
         if p1 > p0:
             kt.vpass_kernel[(p1 - p0,)](
                 tmp, meta_d, cum_d, out, n, p0, a[0], a[1], a[2], b[0], b[1], b[2],
-                P=patch_size, MERGE=merge_size, TP=temporal_patch_size, BP=bp, KP=ky, LOGN=logn,
+                P=patch_size, MERGE=merge_size, TP=temporal_patch_size, BP=bp, KY=ky, LOGN=logn,
                 MW=_META_W, num_warps=warps,
             )
 
