@@ -675,6 +675,7 @@ def qwen_vl_preprocess(
 
 
 _META_W = 8  # int64 fields per image in the kernels' metadata table
+_INDEX_LIMIT = 2**31  # elements of one image (or its resize buffer) the two-pass kernels index in int32
 _H_TILE = (4, 64)  # rows x output columns per program of the horizontal pass
 
 
@@ -701,7 +702,7 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
     n_patches = (oh // patch_size) * (ow // patch_size)
     n_tmp = 3 * h * ow
     n_htiles = -(-h // by) * -(-ow // bx)
-    if int((h * w * c).max()) >= 2**31 or int(n_tmp.max()) >= 2**31:
+    if int((h * w * c).max()) >= _INDEX_LIMIT or int(n_tmp.max()) >= _INDEX_LIMIT:
         # the two-pass kernels index inside an image with int32: images this large (over 2 GB)
         # take the torch path
         return qwen_vl_preprocess_reference(

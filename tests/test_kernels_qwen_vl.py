@@ -348,3 +348,24 @@ def test_forked_child_gets_its_own_staging_threads():
             pytest.fail("the forked child hung on inherited staging threads")
         time.sleep(0.05)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_images_past_the_int32_index_limit_take_the_torch_path(monkeypatch):
+    """The two-pass kernels index inside an image with int32; a batch with a bigger image (over
+    2 GB; here the limit is lowered) is computed by the torch reference instead."""
+    from verm.kernels import qwen_vl as qv
+
+    rng = np.random.default_rng(3)
+    imgs = [rng.integers(0, 256, (40, 60, 3), dtype=np.uint8), rng.integers(0, 256, (30, 30, 3), dtype=np.uint8)]
+    calls = []
+    reference = qv.qwen_vl_preprocess_reference
+    monkeypatch.setattr(qv, "qwen_vl_preprocess_reference", lambda *a, **k: calls.append(1) or reference(*a, **k))
+    kw = dict(device=DEV, max_pixels=56 * 56 * 2)
+    fused, _ = K.qwen_vl_preprocess(imgs, **kw)
+    assert calls == [] or not qv.use_triton(DEV)
+    monkeypatch.setattr(qv, "_INDEX_LIMIT", 40 * 60 * 3)
+    got, thw = K.qwen_vl_preprocess(imgs, **kw)
+    assert calls  # routed to the reference
+    want, want_thw = reference(imgs, **kw)
+    assert torch.equal(got, want) and torch.equal(thw, want_thw)
+    assert (fused - want).abs().max() < 2e-2
