@@ -276,11 +276,18 @@ def qwen_vl_preprocess_reference(
 # ----------------------------------------------------------------------------- fused path
 
 
+def _on_device(im) -> bool:
+    """A tensor already in device memory (read there, never staged through the host)."""
+    import torch
+
+    return isinstance(im, torch.Tensor) and im.device.type != "cpu"
+
+
 def _default_device(imgs):
     import torch
 
     for im in imgs:
-        if isinstance(im, torch.Tensor) and im.device.type != "cpu":
+        if _on_device(im):
             return im.device
     return torch.device("cuda") if use_triton("cuda") else torch.device("cpu")
 
@@ -310,8 +317,6 @@ class _PinnedStaging:
 
 
 _STAGING = _PinnedStaging()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=lambda: _reset_after_fork())
 
 
 def _host_array(im):
@@ -327,13 +332,11 @@ def _host_array(im):
 
 
 def _as_tensor(arr):
-    """torch view of a host array (torch cannot view negative strides: those are copied)."""
+    """torch view of a host numpy array (torch cannot view negative strides: those are copied)."""
     import warnings
 
     import torch
 
-    if isinstance(arr, torch.Tensor):
-        return arr
     if any(st < 0 for st in arr.strides):
         arr = np.ascontiguousarray(arr)
     with warnings.catch_warnings():  # read-only arrays (np.asarray of PIL images) are only read
@@ -343,9 +346,7 @@ def _as_tensor(arr):
 
 def _host_tensor(im):
     """The image as a [H, W, C] torch tensor (device tensors as they are, host images as views)."""
-    import torch
-
-    return im if isinstance(im, torch.Tensor) and im.device.type != "cpu" else _as_tensor(_host_array(im))
+    return im if _on_device(im) else _as_tensor(_host_array(im))
 
 
 def _write_image(dst, shape, src) -> None:
@@ -373,6 +374,10 @@ def _reset_after_fork() -> None:
     _STAGING.lock = threading.Lock()
     _INHERITED.extend(s for s in _STAGER if s is not None)
     _STAGER.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _decode_pool():
@@ -415,13 +420,10 @@ def _needs_decode(im) -> bool:
 def _slot_shapes(imgs, compact: bool) -> list[tuple[int, int, int]]:
     """[H, W, C] of each image's slot in the packed upload: host images with 4 bytes a pixel get
     3-byte RGB slots when ``compact`` (the native stager repacks them), the rest their own."""
-    import torch
-
     shapes = []
     for im in imgs:
         h, w, c = (int(x) for x in im.shape)
-        on_dev = isinstance(im, torch.Tensor) and im.device.type != "cpu"
-        shapes.append((h, w, 3 if compact and c == 4 and not on_dev else c))
+        shapes.append((h, w, 3 if compact and c == 4 and not _on_device(im) else c))
     return shapes
 
 
@@ -490,8 +492,7 @@ def _prepare(shapes, offsets, items, native: bool) -> _Staging:
     jobs, rest = [], []
     for k, arr in items:
         c_src, c_dst = int(arr.shape[2]), shapes[k][2]
-        if (native and isinstance(arr, np.ndarray) and arr.flags.c_contiguous
-                and (c_src == c_dst or (c_src == 4 and c_dst == 3))):
+        if native and arr.flags.c_contiguous and (c_src == c_dst or (c_src == 4 and c_dst == 3)):
             jobs.append((arr, int(offsets[k]), int(c_src != c_dst)))
         else:
             rest.append((k, _as_tensor(arr)))
@@ -536,10 +537,11 @@ def _runs(offsets, n: int, upload_bytes: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _pack(imgs, shapes, dev, offsets, on_ready=None):
+def _pack(imgs, shapes, dev, offsets, stager, on_ready=None):
     """All images' bytes in one uint8 buffer on ``dev``, image ``k`` at ``offsets[k]`` laid out as
     ``shapes[k]`` (see :func:`_slot_shapes`); ``on_ready(buffer, lo, hi)`` is called once the
     bytes of images ``[lo, hi)`` are ordered before later work on the current stream.
+    ``stager``: the native stager (:func:`_native_stager`) the shapes were chosen for, or None.
 
     Host images go through a reused pinned buffer in runs (:func:`_runs`).  With the native
     stager, its threads copy run ``i + 1`` while this thread uploads run ``i`` on a copy stream
@@ -559,8 +561,7 @@ def _pack(imgs, shapes, dev, offsets, on_ready=None):
         out = torch.cat([im.reshape(-1) for im in imgs])
         ready(out, 0, n)
         return out
-    stager = _native_stager()
-    on_device = [isinstance(im, torch.Tensor) and im.device.type != "cpu" for im in imgs]
+    on_device = [_on_device(im) for im in imgs]
     decoding = {k: _decode_pool().submit(_host_array, imgs[k]) for k in range(n) if _needs_decode(imgs[k])}
 
     def prepare(lo: int, hi: int) -> _Staging:
@@ -601,14 +602,11 @@ def _pack(imgs, shapes, dev, offsets, on_ready=None):
                 ticket = start(staged, host_np)
                 for i, (lo, hi) in enumerate(runs):
                     _run_copies(host, staged.plan)
-                    if i + 1 < len(runs):
-                        upcoming = prepare(*runs[i + 1])  # overlaps the native copies of run i
+                    # run i + 1's views are built while the native copies of run i go on
+                    staged = prepare(*runs[i + 1]) if i + 1 < len(runs) else None
                     if ticket is not None:
                         ticket.wait()
-                        ticket = None
-                    if i + 1 < len(runs):
-                        staged = upcoming
-                        ticket = start(staged, host_np)  # copies run i + 1 from here on
+                    ticket = start(staged, host_np) if staged is not None else None
                     with torch.cuda.stream(copy):
                         k = lo
                         while k < hi:
@@ -694,7 +692,8 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
     n = len(imgs)
     by, bx = (32, 64) if interpreting() else _H_TILE  # the interpreter pays per program
     # one int64 table, uploaded once: meta [n, W] | patch starts [n] | h-pass tile starts [n] | grid_thw [n, 3]
-    shapes = _slot_shapes(imgs, compact=_native_stager() is not None)
+    stager = _native_stager()
+    shapes = _slot_shapes(imgs, compact=stager is not None)
     targets = [smart_resize(h, w, factor, min_pixels, max_pixels) for h, w, _ in shapes]
     hwc = np.array(shapes, dtype=np.int64).reshape(n, 3)
     ohw = np.array(targets, dtype=np.int64).reshape(n, 2)
@@ -741,7 +740,7 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
     warps = 1 if interpreting() else 4
     bp = triton.next_power_of_2(patch_size)
     if algorithm == "one-pass":
-        src = _pack(imgs, shapes, dev, offsets)
+        src = _pack(imgs, shapes, dev, offsets, stager)
         support = 2.0 * max(max_sh, max_sw)
         kp = triton.next_power_of_2(int(math.ceil(2 * support)) + 2)
         rows = (patch_size - 1) * max(max_sh, max_sw) + 2 * support + 3
@@ -773,7 +772,7 @@ def _fused(imgs, dev, patch_size, merge_size, temporal_patch_size, min_pixels, m
                 MW=_META_W, num_warps=warps,
             )
 
-    _pack(imgs, shapes, dev, offsets, on_ready=launch)
+    _pack(imgs, shapes, dev, offsets, stager, on_ready=launch)
     return out, grid_thw
 
 
